@@ -1,0 +1,119 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import SQLKit
+
+/// Reads the reference files the project carries and loads them; running it again changes nothing.
+public enum ReferenceData {
+    public static func url(_ name: String, _ ext: String) throws -> URL {
+        guard let url = Bundle.module.url(forResource: name, withExtension: ext, subdirectory: "Reference") else {
+            throw StoreError.configuration("reference file \(name).\(ext) is missing from the build")
+        }
+        return url
+    }
+
+    /// Rows of a CSV file with a header, as dictionaries (quoted fields with commas and "" escapes supported).
+    public static func csv(_ name: String) throws -> [[String: String]] {
+        let text = try String(contentsOf: url(name, "csv"), encoding: .utf8)
+        let rows = CSV.parse(text)
+        guard let header = rows.first else { return [] }
+        return rows.dropFirst().filter { $0 != [""] }.map { row in
+            var d: [String: String] = [:]
+            for (i, k) in header.enumerated() { d[k] = i < row.count ? row[i] : "" }
+            return d
+        }
+    }
+
+    struct RegionSnapshot: Encodable, Sendable { let iso, kato, name_kk, name_ru, name_en: String; let labour_force: Int }
+    struct DistrictSnapshot: Encodable, Sendable { let region_iso, kato, name_ru: String }
+    struct OrganisationSnapshot: Encodable, Sendable { let code, kind: String; let region_iso: String?; let bin: String? }
+
+    /// Thousands with one decimal ("307.3") to whole persons, without floating point.
+    static func persons(fromThousands s: String) throws -> Int {
+        guard let m = Money(string: s) else { throw StoreError.invalid(field: "labour force", reason: "not a number: \(s)") }
+        return Int(m.tiyn * 10) // 307.3 → 30730 hundredths → × 10 = 307300
+    }
+
+    @discardableResult
+    public static func load(into store: Store) async throws -> (regions: Int, districts: Int, organisations: Int) {
+        let regions = try csv("regions")
+        let districts = try csv("districts")
+        let organisations = try csv("organisations")
+        return try await store.write(as: .system) { ctx in
+            let db = ctx.db
+            let haveRegions = Set(try await RegionRecord.query(on: db).all(\.$id).compactMap { $0 })
+            var added = (0, 0, 0)
+            for r in regions where !haveRegions.contains(r["iso"]!) {
+                let m = RegionRecord()
+                m.id = r["iso"]!; m.kato = r["kato"]!; m.kind = r["kind"]!
+                m.nameKk = r["name_kk"]!; m.nameRu = r["name_ru"]!; m.nameEn = r["name_en"]!
+                m.labourForce = try persons(fromThousands: r["labour_force_2023_thousand"]!)
+                m.unemployed = try persons(fromThousands: r["unemployed_2023_thousand"]!)
+                try await m.create(on: db)
+                try ctx.audit("create", entity: "region", id: m.id!, after: RegionSnapshot(iso: m.id!, kato: m.kato, name_kk: m.nameKk, name_ru: m.nameRu, name_en: m.nameEn, labour_force: m.labourForce))
+                added.0 += 1
+            }
+            var districtByKato: [String: Int] = [:]
+            for d in try await DistrictRecord.query(on: db).all() { districtByKato[d.kato] = d.id }
+            for r in districts where districtByKato[r["kato"]!] == nil {
+                let m = DistrictRecord()
+                m.regionISO = r["region_iso"]!; m.kato = r["kato"]!
+                m.nameKk = r["name_kk"]!; m.nameRu = r["name_ru"]!; m.nameEn = r["name_en"]!
+                m.settlementKind = r["settlement_kind"]!
+                try await m.create(on: db)
+                districtByKato[m.kato] = m.id
+                try ctx.audit("create", entity: "district", id: String(m.id!), after: DistrictSnapshot(region_iso: m.regionISO, kato: m.kato, name_ru: m.nameRu))
+                added.1 += 1
+            }
+            let haveOrgs = Set(try await OrganisationRecord.query(on: db).all(\.$code))
+            for r in organisations where !haveOrgs.contains(r["code"]!) {
+                let m = OrganisationRecord()
+                m.code = r["code"]!; m.kind = r["kind"]!
+                guard OrganisationKind(rawValue: m.kind) != nil else {
+                    throw StoreError.invalid(field: "organisations.csv kind", reason: m.kind)
+                }
+                m.regionISO = r["region_iso"].flatMap { $0.isEmpty ? nil : $0 }
+                m.districtID = r["district_kato"].flatMap { districtByKato[$0] }
+                m.bin = r["bin"].flatMap { $0.isEmpty ? nil : $0 }
+                if let b = m.bin { _ = try BIN(b) }
+                m.nameKk = r["name_kk"]!; m.nameRu = r["name_ru"]!; m.nameEn = r["name_en"]!
+                try await m.create(on: db)
+                try ctx.audit("create", entity: "organisation", id: String(m.id!), after: OrganisationSnapshot(code: m.code, kind: m.kind, region_iso: m.regionISO, bin: m.bin))
+                added.2 += 1
+            }
+            return added
+        }
+    }
+}
+
+/// A small RFC 4180 reader: enough for the files we ship and the files people upload.
+public enum CSV {
+    public static func parse(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var inQuotes = false
+        var it = text.makeIterator()
+        var pending: Character? = nil
+        while let c = pending ?? it.next() {
+            pending = nil
+            if inQuotes {
+                if c == "\"" {
+                    if let n = it.next() {
+                        if n == "\"" { field.append("\"") } else { inQuotes = false; pending = n }
+                    } else { inQuotes = false }
+                } else { field.append(c) }
+                continue
+            }
+            switch c {
+            case "\"": inQuotes = true
+            case ",": row.append(field); field = ""
+            case "\n", "\r\n": row.append(field); rows.append(row); row = []; field = ""
+            case "\r": break
+            default: field.append(c)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}
