@@ -1,0 +1,77 @@
+import Foundation
+import JumysDomain
+import JumysStore
+import Vapor
+
+/// The JSON API, version 1 (bearer tokens from /api/v1/auth/token).
+struct APIRoutes: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        let v1 = routes.grouped("api", "v1")
+        v1.post("auth", "token", use: token)
+        v1.get("persons", use: persons)
+        v1.get("persons", ":id", use: person)
+    }
+
+    struct TokenRequest: Content { let login: String; let password: String }
+    struct TokenResponse: Content { let token: String; let token_type: String; let expires_at: String; let role: String }
+
+    @Sendable func token(req: Request) async throws -> TokenResponse {
+        let body: TokenRequest
+        do { body = try req.content.decode(TokenRequest.self) } catch { throw Abort(.unprocessableEntity, reason: "expected {\"login\", \"password\"}") }
+        switch try await Authenticator.check(req, login: body.login.lowercased(), password: body.password) {
+        case .locked: throw Abort(.tooManyRequests, reason: "too many failed attempts; try again later")
+        case .wrong: throw Abort(.unauthorized, reason: "wrong login or password")
+        case .ok(let user):
+            let s = try await req.jumys.directory.startSession(for: user, kind: "api", lifetime: req.jumys.config.apiTokenLifetime)
+            return TokenResponse(token: s.token, token_type: "Bearer", expires_at: ISO8601DateFormatter().string(from: s.expiresAt), role: user.role.rawValue)
+        }
+    }
+
+    /// A person in API form: region as ISO code, district with its code and names.
+    struct PersonJSON: Content {
+        struct District: Content { let id: Int; let kato: String; let name_kk: String; let name_ru: String; let name_en: String }
+        let id: Int; let iin: String; let last_name: String; let first_name: String; let middle_name: String?
+        let birth_date: String; let sex: String; let region: String; let district: District
+        let settlement: String?; let is_rural: Bool; let phone: String?; let email: String?
+
+        init(_ p: JumysStore.PersonView) {
+            id = p.id; iin = p.iin; last_name = p.last_name; first_name = p.first_name; middle_name = p.middle_name
+            birth_date = p.birth_date; sex = p.sex; region = p.region_iso
+            district = District(id: p.district_id, kato: p.district_kato, name_kk: p.district_name_kk, name_ru: p.district_name_ru, name_en: p.district_name_en)
+            settlement = p.settlement; is_rural = p.is_rural; phone = p.phone; email = p.email
+        }
+    }
+
+    /// A page of a list; `next_cursor` is always present (null on the last page).
+    struct ListJSON<T: Content>: Content {
+        let items: [T]; let next_cursor: String?
+        enum CodingKeys: String, CodingKey { case items, next_cursor }
+        init(items: [T], next_cursor: String?) { self.items = items; self.next_cursor = next_cursor }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(items, forKey: .items)
+            try c.encode(next_cursor, forKey: .next_cursor)
+        }
+    }
+
+    @Sendable func persons(req: Request) async throws -> ListJSON<PersonJSON> {
+        let user = try req.requireUser()
+        let q = try? req.query.get(String.self, at: "q")
+        let cursor = try? req.query.get(String.self, at: "cursor")
+        let limit = (try? req.query.get(Int.self, at: "limit")) ?? 50
+        guard (1...Registry.maxPageSize).contains(limit) else { throw Abort(.unprocessableEntity, reason: "limit must be from 1 to \(Registry.maxPageSize)") }
+        do {
+            let page = try await req.jumys.registry.search(q, scope: user.scope, cursor: cursor, limit: limit)
+            return ListJSON(items: page.items.map(PersonJSON.init), next_cursor: page.nextCursor)
+        } catch let e as StoreError {
+            throw Abort(.unprocessableEntity, reason: e.description)
+        }
+    }
+
+    @Sendable func person(req: Request) async throws -> PersonJSON {
+        let user = try req.requireUser()
+        guard let id = req.parameters.get("id", as: Int.self),
+              let p = try await req.jumys.registry.person(id: id, scope: user.scope) else { throw Abort(.notFound) }
+        return PersonJSON(p)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import JumysDomain
+import JumysStore
+import Metrics
+import Prometheus
+import Vapor
+
+/// Everything the handlers need, passed in once (no globals).
+public struct AppServices: Sendable {
+    public let config: AppConfig
+    public let store: Store
+    public let directory: Directory
+    public let registry: Registry
+    public let translator: Translator
+    public let metrics: PrometheusCollectorRegistry
+    public let stylesheet: String
+    /// A bcrypt hash of a random secret, checked when a login is unknown so that timing does not reveal accounts.
+    public let decoyHash: String
+
+    public init(config: AppConfig, store: Store, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+        self.config = config
+        self.store = store
+        self.directory = Directory(store: store)
+        self.registry = Registry(store: store)
+        self.translator = try Translator.bundled()
+        self.metrics = metrics
+        guard let css = Bundle.module.url(forResource: "app", withExtension: "css", subdirectory: "Public") else {
+            throw AppConfig.Invalid(variable: "Public/app.css", message: "missing from the build")
+        }
+        self.stylesheet = try String(contentsOf: css, encoding: .utf8)
+        self.decoyHash = try Bcrypt.hash(Directory.randomToken(), cost: config.bcryptCost)
+    }
+}
+
+struct ServicesKey: StorageKey { typealias Value = AppServices }
+
+extension Application {
+    public var jumys: AppServices {
+        get { storage[ServicesKey.self]! }
+        set { storage[ServicesKey.self] = newValue }
+    }
+}
+
+extension Request {
+    var jumys: AppServices { application.jumys }
+}
+
+/// Wires the application: middleware, routes and the services. Tests call this too, so they run the real wiring.
+public func configure(_ app: Application, services: AppServices) throws {
+    app.jumys = services
+    app.http.server.configuration.hostname = services.config.host
+    app.http.server.configuration.port = services.config.port
+    app.passwords.use(.bcrypt(cost: services.config.bcryptCost))
+    app.routes.defaultMaxBodySize = "1mb"
+
+    // Our own middleware only: Vapor's default route logger would log raw URLs with query strings.
+    app.middleware = Middlewares()
+    app.middleware.use(RequestContextMiddleware())
+    app.middleware.use(AccessLogMiddleware())
+    app.middleware.use(MetricsMiddleware(registry: services.metrics))
+    app.middleware.use(JumysErrorMiddleware())
+    app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(AuthenticationMiddleware())
+    app.middleware.use(CSRFMiddleware())
+    app.middleware.use(ReadOnlyRoleMiddleware())
+
+    try OperationsRoutes().boot(routes: app.routes)
+    try SessionRoutes().boot(routes: app.routes)
+    try HomeRoutes().boot(routes: app.routes)
+    try PeopleRoutes().boot(routes: app.routes)
+    try AdminRoutes().boot(routes: app.routes)
+    try APIRoutes().boot(routes: app.routes)
+}

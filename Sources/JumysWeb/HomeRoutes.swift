@@ -1,0 +1,89 @@
+import Foundation
+import JumysDomain
+import JumysStore
+import Plot
+import Prometheus
+import Vapor
+
+/// /healthz, /readyz, /metrics and the stylesheet.
+struct OperationsRoutes: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("healthz") { _ in
+            Response(status: .ok, headers: ["Content-Type": "text/plain; charset=utf-8"], body: "ok\n")
+        }
+        routes.get("readyz") { req async -> Response in
+            let up = await req.jumys.store.ping()
+            return Response(status: up ? .ok : .serviceUnavailable, headers: ["Content-Type": "text/plain; charset=utf-8"],
+                            body: .init(string: up ? "ready\n" : "database unreachable\n"))
+        }
+        routes.get("metrics") { req -> Response in
+            var buffer: [UInt8] = []
+            req.jumys.metrics.emit(into: &buffer)
+            return Response(status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: .init(data: Data(buffer)))
+        }
+        routes.get("static", "app.css") { req -> Response in
+            Response(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"],
+                     body: .init(string: req.jumys.stylesheet))
+        }
+    }
+}
+
+/// The home page of each role after sign-in.
+struct HomeRoutes: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get(use: home)
+    }
+
+    @Sendable func home(req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let scopeName = try await ScopeNames.describe(user.scope, store: req.jumys.store, lang: req.lang, translator: req.jumys.translator)
+        let people = try await req.jumys.registry.count(scope: user.scope)
+        let ctx = PageContext(req)
+        var tiles: [(title: String, text: String, href: String)] = []
+        if user.scope != .organisation(Int64(user.organisationID ?? -1)) {
+            tiles.append((ctx.t("home.tile.people"), ctx.t("home.tile.people.text", ["count": String(people)]), "/people"))
+        }
+        if user.role == .administrator {
+            tiles.append((ctx.t("home.tile.users"), ctx.t("home.tile.users.text"), "/admin/users"))
+        }
+        let html = Layout.page(ctx, title: ctx.t("home.title"),
+            .h1(.text(ctx.t("home.greeting", ["name": user.displayName]))),
+            .p(.class("lead"), .text(ctx.t("home.role.\(user.role.rawValue)"))),
+            .dl(.class("summary"),
+                .dt(.text(ctx.t("home.role"))), .dd(.text(ctx.t("role.\(user.role.rawValue)"))),
+                .dt(.text(ctx.t("home.scope"))), .dd(.text(scopeName)),
+                .dt(.text(ctx.t("home.access"))), .dd(.text(ctx.t(user.canWrite ? "home.access.write" : "home.access.read")))
+            ),
+            tiles.isEmpty
+                ? .p(.class("muted"), .text(ctx.t("home.nothing_yet")))
+                : .ul(.class("tiles"), .forEach(tiles) { tile in
+                    .li(.a(.href(tile.href), .h2(.text(tile.title)), .p(.text(tile.text))))
+                })
+        )
+        return HTMLResponse.make(html)
+    }
+}
+
+/// Human names of scopes, regions and districts in the page's language.
+enum ScopeNames {
+    static func describe(_ scope: Scope, store: Store, lang: Lang, translator: Translator) async throws -> String {
+        switch scope {
+        case .national: return translator.t("scope.national", lang)
+        case .region(let r):
+            guard let region = try await RegionRecord.find(r.iso, on: store.db) else { return r.iso }
+            return localized(kk: region.nameKk, ru: region.nameRu, en: region.nameEn, lang)
+        case .district(let id):
+            guard let d = try await DistrictRecord.find(Int(id), on: store.db) else { return "—" }
+            let region = try await RegionRecord.find(d.regionISO, on: store.db)
+            let dn = localized(kk: d.nameKk, ru: d.nameRu, en: d.nameEn, lang)
+            return region.map { dn + ", " + localized(kk: $0.nameKk, ru: $0.nameRu, en: $0.nameEn, lang) } ?? dn
+        case .organisation(let id):
+            guard let o = try await OrganisationRecord.find(Int(id), on: store.db) else { return "—" }
+            return localized(kk: o.nameKk, ru: o.nameRu, en: o.nameEn, lang)
+        }
+    }
+
+    static func localized(kk: String, ru: String, en: String, _ lang: Lang) -> String {
+        switch lang { case .kk: kk; case .ru: ru; case .en: en }
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import JumysStore
+import Logging
+import Prometheus
+import Vapor
+
+/// Per-request state: language, request id, the signed-in user and session.
+final class RequestState: @unchecked Sendable {
+    var lang: Lang = .kk
+    var requestID: String = ""
+    var user: UserContext?
+    var csrf: String?
+    var sessionToken: String?
+    var sessionKind: String?
+    /// A new anonymous CSRF cookie to set on the response.
+    var newAnonymousCSRF: String?
+}
+
+struct RequestStateKey: StorageKey { typealias Value = RequestState }
+
+extension Request {
+    var state: RequestState {
+        if let s = storage[RequestStateKey.self] { return s }
+        let s = RequestState()
+        storage[RequestStateKey.self] = s
+        return s
+    }
+    var lang: Lang { state.lang }
+    var user: UserContext? { state.user }
+
+    func t(_ key: String, _ args: [String: String] = [:]) -> String { jumys.translator.t(key, lang, args) }
+
+    var isAPI: Bool { url.path.hasPrefix("/api/") }
+
+    /// The signed-in user, or a redirect to sign-in (pages) / 401 (API).
+    func requireUser() throws -> UserContext {
+        guard let u = user else { throw Abort(.unauthorized) }
+        return u
+    }
+
+    /// Address for throttling; not logged.
+    var clientAddress: String { remoteAddress?.ipAddress ?? "unknown" }
+}
+
+enum Cookies {
+    static let session = "jumys_session"
+    static let csrf = "jumys_csrf"
+    static let lang = "jumys_lang"
+}
+
+/// Sets the request id and the language (cookie, else Accept-Language, else Kazakh).
+struct RequestContextMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let st = req.state
+        st.requestID = req.headers.first(name: "X-Request-Id").flatMap { $0.count <= 64 && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } ? $0 : nil } ?? UUID().uuidString.lowercased()
+        req.logger[metadataKey: "request-id"] = .string(st.requestID)
+        if let c = req.cookies[Cookies.lang]?.string, let l = Lang(rawValue: c) {
+            st.lang = l
+        } else {
+            st.lang = Lang.negotiate(acceptLanguage: req.headers.first(name: .acceptLanguage))
+        }
+        let res = try await next.respond(to: req)
+        res.headers.replaceOrAdd(name: "X-Request-Id", value: st.requestID)
+        return res
+    }
+}
+
+/// Logs method, route pattern, status and duration: never the raw URL, query or body (they may hold IINs and names).
+struct AccessLogMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let start = ContinuousClock.now
+        let res = try await next.respond(to: req)
+        let ms = (ContinuousClock.now - start).components
+        let millis = Double(ms.seconds) * 1000 + Double(ms.attoseconds) / 1e15
+        req.logger.info("\(req.method.rawValue) \(req.routePattern) \(res.status.code) \(String(format: "%.1f", millis))ms")
+        return res
+    }
+}
+
+extension Request {
+    /// "/api/v1/persons/:id": the registered pattern, never the concrete values.
+    var routePattern: String {
+        guard let route else { return "unmatched" }
+        return "/" + route.path.map(\.description).joined(separator: "/")
+    }
+}
+
+/// Request counts and latencies by method, route pattern and status, in Prometheus form.
+struct MetricsMiddleware: AsyncMiddleware {
+    let registry: PrometheusCollectorRegistry
+    static let buckets: [Duration] = [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+                                      .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let start = ContinuousClock.now
+        let status: UInt
+        let response: Response
+        do {
+            response = try await next.respond(to: req)
+            status = response.status.code
+        } catch {
+            status = (error as? any AbortError)?.status.code ?? 500
+            record(req, status: status, since: start)
+            throw error
+        }
+        record(req, status: status, since: start)
+        return response
+    }
+
+    private func record(_ req: Request, status: UInt, since start: ContinuousClock.Instant) {
+        let labels = [("method", req.method.rawValue), ("route", req.routePattern), ("status", String(status))]
+        registry.makeCounter(name: "jumys_http_requests_total", labels: labels).increment()
+        registry.makeDurationHistogram(name: "jumys_http_request_duration_seconds",
+                                       labels: [("method", req.method.rawValue), ("route", req.routePattern)],
+                                       buckets: Self.buckets).record(ContinuousClock.now - start)
+    }
+}
+
+/// Security headers on every response; no caching of anything that may show personal data.
+struct SecurityHeadersMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let res = try await next.respond(to: req)
+        let h = res.headers
+        var headers = h
+        headers.replaceOrAdd(name: "Content-Security-Policy", value: "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+        headers.replaceOrAdd(name: "X-Content-Type-Options", value: "nosniff")
+        headers.replaceOrAdd(name: "X-Frame-Options", value: "DENY")
+        headers.replaceOrAdd(name: "Referrer-Policy", value: "no-referrer")
+        if !req.url.path.hasPrefix("/static/") {
+            headers.replaceOrAdd(name: .cacheControl, value: "no-store")
+        }
+        res.headers = headers
+        return res
+    }
+}
+
+/// Finds the user from the session cookie (pages) or the bearer token (API).
+struct AuthenticationMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        let st = req.state
+        let svc = req.jumys
+        if req.isAPI {
+            if let bearer = req.headers.bearerAuthorization?.token,
+               let s = try await svc.directory.session(token: bearer, idle: nil), s.kind == "api" {
+                st.user = s.user; st.sessionToken = bearer; st.sessionKind = s.kind
+            }
+        } else if let token = req.cookies[Cookies.session]?.string,
+                  let s = try await svc.directory.session(token: token, idle: svc.config.sessionIdle), s.kind == "web" {
+            st.user = s.user; st.csrf = s.csrf; st.sessionToken = token; st.sessionKind = s.kind
+        }
+        if !req.isAPI && st.user == nil {
+            if let c = req.cookies[Cookies.csrf]?.string, c.count == 64 { st.csrf = c } else {
+                let c = Directory.randomToken()
+                st.csrf = c; st.newAnonymousCSRF = c
+            }
+        }
+        let res = try await next.respond(to: req)
+        if let c = st.newAnonymousCSRF {
+            res.cookies[Cookies.csrf] = HTTPCookies.Value(string: c, isSecure: svc.config.cookieSecure, isHTTPOnly: true, sameSite: .strict)
+        }
+        return res
+    }
+}
+
+/// Every form post must carry the token of its session (or, before sign-in, of the anonymous cookie).
+struct CSRFMiddleware: AsyncMiddleware {
+    struct Form: Content { let _csrf: String? }
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard req.method == .POST, !req.isAPI else { return try await next.respond(to: req) }
+        let sent = (try? req.content.decode(Form.self))?._csrf ?? ""
+        guard let expected = req.state.csrf, req.state.newAnonymousCSRF == nil, constantTimeEqual(sent, expected) else {
+            throw Abort(.forbidden, reason: "csrf")
+        }
+        return try await next.respond(to: req)
+    }
+}
+
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var d: UInt8 = 0
+    for i in 0..<x.count { d |= x[i] ^ y[i] }
+    return d == 0
+}
+
+/// Read-only roles (the ministry analyst) may not change anything: every non-reading request is refused
+/// here, whatever the route, except the few that change nothing of the record.
+struct ReadOnlyRoleMiddleware: AsyncMiddleware {
+    /// Posts that read or concern only the user's own session.
+    static let allowed: Set<String> = ["/signin", "/signout", "/people/search", "/api/v1/auth/token"]
+
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        if let u = req.user, !u.canWrite, ![.GET, .HEAD, .OPTIONS].contains(req.method), !Self.allowed.contains(req.url.path) {
+            throw Abort(.forbidden, reason: "read-only")
+        }
+        return try await next.respond(to: req)
+    }
+}
+
+/// Turns errors into translated pages (or problem+json for the API); unexpected errors show only the request id.
+struct JumysErrorMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        do {
+            return try await next.respond(to: req)
+        } catch {
+            let status: HTTPResponseStatus
+            var reason: String? = nil
+            if let abort = error as? any AbortError {
+                status = abort.status
+                reason = abort.reason
+            } else if error is DecodingError {
+                status = .unprocessableEntity
+            } else {
+                status = .internalServerError
+                // The error's text may contain values; log its type and the request id only.
+                req.logger.error("unexpected error of type \(String(reflecting: type(of: error)))")
+            }
+            if status == .unauthorized && !req.isAPI {
+                return req.redirect(to: "/signin")
+            }
+            return try ErrorResponder.response(req, status: status, reason: reason)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import JumysDomain
+import JumysStore
+import Plot
+import Vapor
+
+/// What every page needs to draw its frame: language, user, CSRF token, current path.
+struct PageContext {
+    let lang: Lang
+    let translator: Translator
+    let user: UserContext?
+    let csrf: String
+    let path: String
+    let requestID: String
+
+    init(_ req: Request) {
+        lang = req.lang
+        translator = req.jumys.translator
+        user = req.user
+        csrf = req.state.csrf ?? ""
+        path = req.url.path
+        requestID = req.state.requestID
+    }
+
+    func t(_ key: String, _ args: [String: String] = [:]) -> String { translator.t(key, lang, args) }
+
+    /// A hidden CSRF field for every form.
+    func csrfField<C: HTML.BodyContext>() -> Node<C> {
+        .input(.type(.hidden), .name("_csrf"), .value(csrf))
+    }
+}
+
+enum Layout {
+    /// The page frame: header with language switch and user, main content, footer.
+    static func page(_ ctx: PageContext, title: String, _ body: Node<HTML.BodyContext>...) -> String {
+        let html = HTML(
+            .attribute(named: "lang", value: ctx.lang.rawValue),
+            .head(
+                .meta(.charset(.utf8)),
+                .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
+                .title("\(title) — Jumys"),
+                .link(.rel(.stylesheet), .href("/static/app.css"))
+            ),
+            .body(
+                .a(.class("skip-link"), .href("#main"), .text(ctx.t("layout.skip"))),
+                .header(.class("site-header"),
+                    .div(.class("container header-row"),
+                        .a(.class("brand"), .href("/"), .text("Jumys")),
+                        .span(.class("tagline"), .text(ctx.t("layout.tagline"))),
+                        languageSwitch(ctx),
+                        userBox(ctx)
+                    )
+                ),
+                .main(.id("main"), .class("container"), .group(body)),
+                .footer(.class("site-footer"),
+                    .div(.class("container"), .text(ctx.t("layout.footer")))
+                )
+            )
+        )
+        return html.render()
+    }
+
+    static func languageSwitch(_ ctx: PageContext) -> Node<HTML.BodyContext> {
+        .nav(.class("lang-switch"), .attribute(named: "aria-label", value: ctx.t("layout.language")),
+            .ul(.forEach(Lang.allCases) { l in
+                .li(l == ctx.lang
+                    ? .span(.class("current"), .attribute(named: "lang", value: l.rawValue), .attribute(named: "aria-current", value: "true"), .text(l.nativeName))
+                    : .a(.href("/lang/\(l.rawValue)?back=\(ctx.path.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? "/")"),
+                         .attribute(named: "lang", value: l.rawValue), .text(l.nativeName)))
+            })
+        )
+    }
+
+    static func userBox(_ ctx: PageContext) -> Node<HTML.BodyContext> {
+        guard let u = ctx.user else { return .empty }
+        return .div(.class("user-box"),
+            .span(.text(u.displayName), .text(" · "), .text(ctx.t("role.\(u.role.rawValue)"))),
+            .form(.method(.post), .action("/signout"), .class("inline"),
+                .input(.type(.hidden), .name("_csrf"), .value(ctx.csrf)),
+                .button(.type(.submit), .class("link-button"), .text(ctx.t("signout.button")))
+            )
+        )
+    }
+
+    /// A summary of errors at the top of a form, each linking to its field (GOV.UK pattern).
+    static func errorSummary(_ ctx: PageContext, _ errors: [(field: String, message: String)]) -> Node<HTML.BodyContext> {
+        guard !errors.isEmpty else { return .empty }
+        return .div(.class("error-summary"), .attribute(named: "role", value: "alert"), .attribute(named: "tabindex", value: "-1"),
+            .h2(.text(ctx.t("form.error_summary"))),
+            .ul(.forEach(errors) { e in .li(.a(.href("#\(e.field)"), .text(e.message))) })
+        )
+    }
+}
+
+/// Error pages and problem+json bodies.
+enum ErrorResponder {
+    static func response(_ req: Request, status: HTTPResponseStatus, reason: String?) throws -> Response {
+        let key: String
+        switch status.code {
+        case 401: key = "error.401"
+        case 403: key = reason == "csrf" ? "error.csrf" : (reason == "read-only" ? "error.readonly" : "error.403")
+        case 404: key = "error.404"
+        case 413: key = "error.413"
+        case 422: key = "error.422"
+        case 429: key = "error.429"
+        case 400..<500: key = "error.400"
+        default: key = "error.500"
+        }
+        let title = req.t(key)
+        if req.isAPI {
+            struct Problem: Content { let type: String; let title: String; let status: Int; let detail: String?; let request_id: String }
+            let detail = status.code < 500 && reason != "csrf" && reason != "read-only" ? reason : nil
+            let body = Problem(type: "about:blank", title: title, status: Int(status.code), detail: detail, request_id: req.state.requestID)
+            let res = Response(status: status)
+            try res.content.encode(body)
+            res.headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+            return res
+        }
+        let ctx = PageContext(req)
+        let html = Layout.page(ctx, title: title,
+            .h1(.text(title)),
+            .p(.text(req.t("\(key).next"))),
+            .p(.class("muted"), .text(req.t("error.request_id", ["id": ctx.requestID])))
+        )
+        return HTMLResponse.make(html, status: status)
+    }
+}
+
+enum HTMLResponse {
+    static func make(_ html: String, status: HTTPResponseStatus = .ok) -> Response {
+        var headers = HTTPHeaders()
+        headers.contentType = .html
+        return Response(status: status, headers: headers, body: .init(string: html))
+    }
+}
