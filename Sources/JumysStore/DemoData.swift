@@ -42,16 +42,16 @@ enum Names {
 /// The demonstration dataset: demo accounts and thousands of synthetic persons with valid IINs.
 public enum DemoData {
     /// The demo accounts, all with the password `demo`.
-    public static let accounts: [(login: String, role: Role, region: String?, districtKato: String?, organisation: String?, name: String)] = [
-        ("admin", .administrator, nil, nil, "ministry", "Administrator"),
-        ("analyst", .analyst, nil, nil, "ministry", "Ministry analyst"),
-        ("coordinator.KZ-71", .regionalCoordinator, "KZ-71", nil, "akimat.KZ-71", "Regional coordinator, Astana"),
-        ("caseworker.KZ-71", .caseworker, "KZ-71", "710300000", "centre.710300000", "Caseworker, Yesil District, Astana"),
-        ("caseworker.KZ-75", .caseworker, "KZ-75", "750200000", "centre.750200000", "Caseworker, Almaly District, Almaty"),
-        ("akimat.KZ-71", .akimatOfficer, "KZ-71", nil, "akimat.KZ-71", "Akimat officer, Astana"),
-        ("commission.KZ-71", .commissionMember, "KZ-71", nil, "commission.KZ-71", "Regional commission member, Astana"),
-        ("contractor.demo", .contractor, "KZ-71", nil, "contractor.demo", "Contractor (demo)"),
-        ("lender.demo", .lender, "KZ-71", nil, "lender.demo", "Credit organisation officer (demo)"),
+    public static let accounts: [(login: String, role: Role, region: String?, districtKato: String?, organisation: String?, name: String, description: String)] = [
+        ("admin", .administrator, nil, nil, "ministry", "Ерлан Жақсылықов", "administrator"),
+        ("analyst", .analyst, nil, nil, "ministry", "Мадина Омарова", "ministry analyst, national, read-only"),
+        ("coordinator.KZ-71", .regionalCoordinator, "KZ-71", nil, "akimat.KZ-71", "Дәурен Сейітов", "regional coordinator, Astana"),
+        ("caseworker.KZ-71", .caseworker, "KZ-71", "710300000", "centre.710300000", "Айгүл Серікова", "caseworker, Yesil District, Astana"),
+        ("caseworker.KZ-75", .caseworker, "KZ-75", "750200000", "centre.750200000", "Ольга Петрова", "caseworker, Almaly District, Almaty"),
+        ("akimat.KZ-71", .akimatOfficer, "KZ-71", nil, "akimat.KZ-71", "Нұрлан Қасымов", "akimat officer, Astana"),
+        ("commission.KZ-71", .commissionMember, "KZ-71", nil, "commission.KZ-71", "Салтанат Әлімжанова", "regional commission member, Astana"),
+        ("contractor.demo", .contractor, "KZ-71", nil, "contractor.demo", "Марат Тоқтаров", "contractor (demo organisation)"),
+        ("lender.demo", .lender, "KZ-71", nil, "lender.demo", "Жанар Садықова", "credit organisation officer (demo organisation)"),
     ]
 
     public static let password = "demo"

@@ -13,6 +13,9 @@ public struct PersonView: Codable, Sendable, Equatable {
     public let birth_date: String
     public let sex: String
     public let region_iso: String
+    public let region_name_kk: String
+    public let region_name_ru: String
+    public let region_name_en: String
     public let district_id: Int
     public let district_kato: String
     public let district_name_kk: String
@@ -46,12 +49,16 @@ public struct Registry: Sendable {
                      SQLColumn("sex", table: "p"), SQLColumn("region_iso", table: "p"), SQLColumn("district_id", table: "p"),
                      SQLColumn("settlement", table: "p"), SQLColumn("is_rural", table: "p"), SQLColumn("phone", table: "p"),
                      SQLColumn("email", table: "p"))
+            .column(SQLColumn("name_kk", table: "r"), as: "region_name_kk")
+            .column(SQLColumn("name_ru", table: "r"), as: "region_name_ru")
+            .column(SQLColumn("name_en", table: "r"), as: "region_name_en")
             .column(SQLColumn("kato", table: "d"), as: "district_kato")
             .column(SQLColumn("name_kk", table: "d"), as: "district_name_kk")
             .column(SQLColumn("name_ru", table: "d"), as: "district_name_ru")
             .column(SQLColumn("name_en", table: "d"), as: "district_name_en")
             .from(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")))
             .join(SQLAlias(SQLIdentifier("districts"), as: SQLIdentifier("d")), on: SQLColumn("district_id", table: "p"), .equal, SQLColumn("id", table: "d"))
+            .join(SQLAlias(SQLIdentifier("regions"), as: SQLIdentifier("r")), on: SQLColumn("region_iso", table: "p"), .equal, SQLColumn("iso", table: "r"))
         return Self.restrict(q, scope: scope, table: "p")
     }
 

@@ -101,7 +101,7 @@ enum PersonView {
                 .dt(.text(ctx.t("person.iin"))), .dd(.class("mono"), .text(p.iin)),
                 .dt(.text(ctx.t("person.birth_date"))), .dd(.text(p.birth_date)),
                 .dt(.text(ctx.t("person.sex"))), .dd(.text(ctx.t("sex.\(p.sex)"))),
-                .dt(.text(ctx.t("person.region"))), .dd(.text(p.region_iso)),
+                .dt(.text(ctx.t("person.region"))), .dd(.text(ScopeNames.localized(kk: p.region_name_kk, ru: p.region_name_ru, en: p.region_name_en, ctx.lang))),
                 .dt(.text(ctx.t("person.district"))), .dd(.text(ScopeNames.localized(kk: p.district_name_kk, ru: p.district_name_ru, en: p.district_name_en, ctx.lang))),
                 .dt(.text(ctx.t("person.settlement_kind"))), .dd(.text(ctx.t(p.is_rural ? "settlement.rural" : "settlement.urban"))),
                 .dt(.text(ctx.t("person.phone"))), .dd(.text(p.phone ?? "—")),

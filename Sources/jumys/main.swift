@@ -62,7 +62,7 @@ struct Serve: AsyncParsableCommand {
             print("Jumys is running at \(address)  (\(config.database.redacted))")
             if demo {
                 print("Sign in with any of these accounts, password '\(DemoData.password)':")
-                for a in DemoData.accounts { print("  \(a.login.padding(toLength: 20, withPad: " ", startingAt: 0)) \(a.name)") }
+                for a in DemoData.accounts { print("  \(a.login.padding(toLength: 20, withPad: " ", startingAt: 0)) \(a.description)") }
             } else if try await Directory(store: store).hasUsers() == false {
                 print("No accounts yet: create one with `swift run jumys user add --login admin --role administrator` (or start with --demo).")
             }

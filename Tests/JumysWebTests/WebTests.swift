@@ -66,7 +66,8 @@ import VaporTesting
             let token1 = try #require(b.cookies["jumys_session"])
             let home = try await b.request(.GET, "/")
             #expect(home.status == .ok)
-            #expect(home.body.contains("Caseworker, Yesil District, Astana"))
+            #expect(home.body.contains("Айгүл Серікова"))
+            #expect(home.body.contains("Есіл ауданы, Астана"))
             // Signing in again issues a new session id; the old one stops working.
             try await b.request(.GET, "/signin")
             try await b.post("/signin", ["login": "caseworker.KZ-71", "password": "demo"])
