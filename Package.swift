@@ -31,7 +31,7 @@ let package = Package(
                 "JumysDomain",
                 .product(name: "Yams", package: "Yams"),
             ],
-            resources: [.copy("Parameters")]
+            resources: [.copy("Parameters"), .copy("holidays.csv")]
         ),
         // Persistence: Fluent models, migrations, queries, reference data, audit.
         .target(

@@ -8,6 +8,11 @@ public struct RegionCode: Hashable, Comparable, Sendable, Codable, CustomStringC
         self.iso = s
     }
 
+    /// The 20 first-level regions' codes (17 oblasts, 3 cities of republican significance).
+    public static let known: Set<String> = ["KZ-10", "KZ-11", "KZ-15", "KZ-19", "KZ-23", "KZ-27", "KZ-31", "KZ-33", "KZ-35", "KZ-39",
+                                            "KZ-43", "KZ-47", "KZ-55", "KZ-59", "KZ-61", "KZ-62", "KZ-63", "KZ-71", "KZ-75", "KZ-79"]
+    public var isKnown: Bool { Self.known.contains(iso) }
+
     /// The two-digit number shared by the ISO code and the KATO prefix.
     public var number: String { String(iso.suffix(2)) }
     public var description: String { iso }

@@ -1,0 +1,277 @@
+import Foundation
+import JumysDomain
+
+/// A rule's result in a form every front end can print: JSON for the API and `--json`, a table for people.
+/// Money is a string in tenge with two decimals, dates `YYYY-MM-DD`, counts integers, areas and percents numbers.
+public indirect enum RuleOutput: Sendable, Equatable {
+    case money(Money)
+    case date(CivilDate)
+    case count(Int)
+    case number(FixedDecimal)
+    case bool(Bool)
+    case text(String)
+    case list([RuleOutput])
+    case object([(String, RuleOutput)])
+
+    public static func == (a: RuleOutput, b: RuleOutput) -> Bool { a.json == b.json }
+
+    /// Compact JSON with keys in the order the rule gives them.
+    public var json: String {
+        switch self {
+        case .money(let m): return "\"\(m.decimalString)\""
+        case .date(let d): return "\"\(d.iso)\""
+        case .count(let n): return String(n)
+        case .number(let f): return f.description
+        case .bool(let b): return b ? "true" : "false"
+        case .text(let s): return Self.quote(s)
+        case .list(let xs): return "[" + xs.map(\.json).joined(separator: ",") + "]"
+        case .object(let kv): return "{" + kv.map { Self.quote($0.0) + ":" + $0.1.json }.joined(separator: ",") + "}"
+        }
+    }
+
+    /// A readable form for people (used by `jumys calc` without `--json`).
+    public var plain: String {
+        switch self {
+        case .money(let m): return m.decimalString + " KZT"
+        case .date(let d): return d.iso
+        case .count(let n): return String(n)
+        case .number(let f): return f.description
+        case .bool(let b): return b ? "yes" : "no"
+        case .text(let s): return s
+        case .list(let xs): return xs.isEmpty ? "—" : xs.map(\.plain).joined(separator: ", ")
+        case .object(let kv): return kv.map { "\($0.0): \($0.1.plain)" }.joined(separator: "; ")
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where u.value < 0x20: out += String(format: "\\u%04x", u.value)
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
+    }
+}
+
+/// Inputs to a rule by name, as text (from `name=value`, JSON, or a batch line).
+public struct RuleInputs: Sendable {
+    public var values: [String: String]
+    public init(_ values: [String: String]) { self.values = values }
+
+    func raw(_ name: String) throws -> String {
+        guard let v = values[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { throw RuleInputError(name, "is required") }
+        return v
+    }
+    func int(_ name: String) throws -> Int {
+        let s = try raw(name)
+        guard let n = Int(s) else { throw RuleInputError(name, "expected a whole number, got \"\(s.prefix(40))\"") }
+        return n
+    }
+    func money(_ name: String) throws -> Money {
+        let s = try raw(name)
+        guard let m = Money(string: s) else { throw RuleInputError(name, "expected an amount in tenge such as 50172.40, got \"\(s.prefix(40))\"") }
+        return m
+    }
+    func decimal(_ name: String) throws -> FixedDecimal {
+        let s = try raw(name)
+        guard let d = FixedDecimal(s) else { throw RuleInputError(name, "expected a number with at most four decimals, got \"\(s.prefix(40))\"") }
+        return d
+    }
+    func date(_ name: String) throws -> CivilDate {
+        let s = try raw(name)
+        guard let d = CivilDate(iso: s) else { throw RuleInputError(name, "expected a date YYYY-MM-DD, got \"\(s.prefix(40))\"") }
+        return d
+    }
+    func bool(_ name: String) throws -> Bool {
+        switch try raw(name).lowercased() {
+        case "true", "yes", "1": return true
+        case "false", "no", "0": return false
+        case let s: throw RuleInputError(name, "expected true or false, got \"\(s.prefix(40))\"")
+        }
+    }
+    func choice<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws -> E where E.RawValue == String {
+        let s = try raw(name)
+        guard let e = E(rawValue: s) else { throw RuleInputError(name, "expected one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(s.prefix(40))\"") }
+        return e
+    }
+}
+
+/// What a rule takes and gives, for `GET /api/v1/rules` and `jumys calc --help`.
+public struct RuleSpec: Sendable {
+    public struct Input: Sendable { public let name: String; public let type: String; public let description: String }
+    public let name: String
+    public let references: [String]
+    public let summary: String
+    public let inputs: [Input]
+    public let output: String
+    let evaluate: @Sendable (RuleInputs, RuleContext) throws -> Explained<RuleOutput>
+
+    /// Evaluates the rule; input errors name the input, a rule not in force on the date says so.
+    public func callAsFunction(_ inputs: RuleInputs, _ c: RuleContext) throws -> Explained<RuleOutput> {
+        let known = Set(self.inputs.map(\.name))
+        if let unknown = inputs.values.keys.sorted().first(where: { !known.contains($0) }) {
+            throw RuleInputError(unknown, "is not an input of \(name) (inputs: \(self.inputs.isEmpty ? "none" : self.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        return try evaluate(inputs, c)
+    }
+}
+
+/// Every rule, by name.
+public enum RuleCatalogue {
+    typealias I = RuleSpec.Input
+
+    public static let all: [RuleSpec] = [
+        RuleSpec(name: "iin_info", references: ["IIN structure"], summary: "Checks an IIN and reads the birth date and sex from it",
+                 inputs: [I(name: "iin", type: "string", description: "12 digits")], output: "{valid, birth_date, sex}") { i, _ in
+            let s = try i.raw("iin")
+            do {
+                let iin = try IIN(s)
+                return Explained(.object([("valid", .bool(true)), ("birth_date", .date(iin.birthDate)), ("sex", .text(iin.sex.rawValue))]),
+                                 steps: [ExplanationStep(rule: "IIN", text: "digits 1–6 give the birth date, digit 7 the century and sex, digit 12 checks the other 11 (weights 1…11 mod 11, then 3…11,1,2)")])
+            } catch {
+                return Explained(.object([("valid", .bool(false)), ("reason", .text(String(describing: error)))]),
+                                 steps: [ExplanationStep(rule: "IIN", text: "not a valid IIN: \(error)")])
+            }
+        },
+        RuleSpec(name: "youth_practice_subsidy", references: ["B2"], summary: "Monthly youth practice subsidy; 0 after month 6",
+                 inputs: [I(name: "month", type: "integer", description: "month of practice, from 1")], output: "money") { i, c in
+            try Rules.youthPracticeSubsidy(month: i.int("month"), c).map { .money($0) }
+        },
+        RuleSpec(name: "social_job_subsidy", references: ["B3"], summary: "Monthly social-job subsidy by the 50/30/15 % schedule with caps; 0 after month 12",
+                 inputs: [I(name: "wage", type: "money", description: "monthly wage with taxes and contributions"), I(name: "month", type: "integer", description: "month of work, from 1")], output: "money") { i, c in
+            try Rules.socialJobSubsidy(wage: i.money("wage"), month: i.int("month"), c).map { .money($0) }
+        },
+        RuleSpec(name: "relocation_subsidy", references: ["D3"], summary: "Relocation subsidy for a family",
+                 inputs: [I(name: "move", type: "within_district | within_region | other_region", description: "kind of move"), I(name: "family_members", type: "integer", description: "members besides the head")], output: "money") { i, c in
+            try Rules.relocationSubsidy(move: i.choice("move", Rules.Move.self), familyMembers: i.int("family_members"), c).map { .money($0) }
+        },
+        RuleSpec(name: "service_housing_max_area", references: ["D4"], summary: "Largest service housing area for a family",
+                 inputs: [I(name: "family_size", type: "integer", description: "people living together, the head included")], output: "m² (number)") { i, c in
+            try Rules.serviceHousingMaxArea(familySize: i.int("family_size"), c).map { .number($0) }
+        },
+        RuleSpec(name: "housing_cost_cap_per_m2", references: ["D4"], summary: "Largest republican budget cost of 1 m² of service housing",
+                 inputs: [I(name: "region", type: "region ISO code", description: "e.g. KZ-71")], output: "money per m²") { i, c in
+            let s = try i.raw("region")
+            guard let r = RegionCode(s) else { throw RuleInputError("region", "expected a region code such as KZ-71") }
+            return try Rules.housingCostCapPerM2(region: r, c).map { .money($0) }
+        },
+        RuleSpec(name: "youth_hostel_eligible", references: ["D5"], summary: "Whether a young person may get a youth hostel place",
+                 inputs: [I(name: "age", type: "integer", description: "years"), I(name: "has_contract", type: "boolean", description: "active labour or social contract"), I(name: "in_housing_savings", type: "boolean", description: "takes part in housing construction savings")], output: "{eligible, reasons}") { i, c in
+            try Rules.youthHostelEligible(age: i.int("age"), hasContract: i.bool("has_contract"), inHousingSavings: i.bool("in_housing_savings"), c)
+                .map { .object([("eligible", .bool($0.eligible)), ("reasons", .list($0.reasons.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "employer_housing_share", references: ["D6"], summary: "Employer co-financing of service housing and the division of dwellings",
+                 inputs: [I(name: "total_cost", type: "money", description: "cost of the housing"), I(name: "employer_cost", type: "money", description: "the employer's money"), I(name: "dwellings", type: "integer", description: "flats or houses")], output: "{eligible, employer_dwellings, state_dwellings}") { i, c in
+            try Rules.employerHousingShare(totalCost: i.money("total_cost"), employerCost: i.money("employer_cost"), dwellings: i.int("dwellings"), c)
+                .map { .object([("eligible", .bool($0.eligible)), ("employer_dwellings", .count($0.employerDwellings)), ("state_dwellings", .count($0.stateDwellings))]) }
+        },
+        RuleSpec(name: "referral_quota_works", references: ["E4"], summary: "Least number of workers referred by the employment centre during works",
+                 inputs: [I(name: "jobs_created", type: "integer", description: "jobs created per the design documents")], output: "count") { i, c in
+            try Rules.referralQuotaWorks(jobsCreated: i.int("jobs_created"), c).map { .count($0) }
+        },
+        RuleSpec(name: "referral_quota_permanent", references: ["E5"], summary: "Least number of people placed in the permanent jobs after commissioning",
+                 inputs: [I(name: "permanent_jobs", type: "integer", description: "new permanent jobs (staff)")], output: "count") { i, c in
+            try Rules.referralQuotaPermanent(permanentJobs: i.int("permanent_jobs"), c).map { .count($0) }
+        },
+        RuleSpec(name: "rural_project_participant_jobs", references: ["E10"], summary: "Most jobs of a rural project that go to programme participants",
+                 inputs: [I(name: "jobs_created", type: "integer", description: "jobs created")], output: "count") { i, c in
+            try Rules.ruralProjectParticipantJobs(jobsCreated: i.int("jobs_created"), c).map { .count($0) }
+        },
+        RuleSpec(name: "referred_worker_min_wage", references: ["E6"], summary: "Lowest wage of a referred worker", inputs: [], output: "money") { _, c in
+            try Rules.referredWorkerMinWage(c).map { .money($0) }
+        },
+        RuleSpec(name: "relocation_bonus", references: ["E7", "H1"], summary: "Relocation bonus of a referred worker and its due date",
+                 inputs: [I(name: "contract_date", type: "date", description: "date of the labour contract")], output: "{amount, due_date}") { i, c in
+            try Rules.relocationBonus(contractDate: i.date("contract_date"), c).map { .object([("amount", .money($0.amount)), ("due_date", .date($0.dueDate))]) }
+        },
+        RuleSpec(name: "local_content_ok", references: ["E8"], summary: "Whether the project spends enough on domestic goods, works and services",
+                 inputs: [I(name: "total_cost", type: "money", description: "project's money"), I(name: "domestic_cost", type: "money", description: "spent domestically")], output: "{ok, share_percent}") { i, c in
+            try Rules.localContentOK(totalCost: i.money("total_cost"), domesticCost: i.money("domestic_cost"), c).map { .object([("ok", .bool($0.ok)), ("share_percent", .number($0.sharePercent))]) }
+        },
+        RuleSpec(name: "cofinancing_ok", references: ["E10"], summary: "Whether a Programme 2020 direction 4 project is co-financed enough",
+                 inputs: [I(name: "total_cost", type: "money", description: "project cost"), I(name: "local_budget", type: "money", description: "local budget share"), I(name: "entrepreneurs", type: "money", description: "entrepreneurs' share (money or goods)")], output: "{ok, reasons}") { i, c in
+            try Rules.cofinancingOK(totalCost: i.money("total_cost"), localBudget: i.money("local_budget"), entrepreneurs: i.money("entrepreneurs"), c)
+                .map { .object([("ok", .bool($0.ok)), ("reasons", .list($0.reasons.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "final_borrower_loan_check", references: ["C5"], summary: "Whether a loan to a final borrower meets the Roadmap's terms",
+                 inputs: [I(name: "amount", type: "money", description: "loan amount"), I(name: "term_months", type: "integer", description: "term"), I(name: "purpose", type: "investment | working_capital", description: "purpose"), I(name: "rate_percent", type: "number", description: "nominal rate per year"), I(name: "grace_months", type: "integer", description: "grace on principal and interest")], output: "{ok, violations, max_amount}") { i, c in
+            try Rules.finalBorrowerLoanCheck(amount: i.money("amount"), termMonths: i.int("term_months"), purpose: i.choice("purpose", Rules.LoanPurpose.self), ratePercent: i.decimal("rate_percent"), graceMonths: i.int("grace_months"), c)
+                .map { .object([("ok", .bool($0.ok)), ("violations", .list($0.violations.map { .text($0) })), ("max_amount", .money($0.maxAmount))]) }
+        },
+        RuleSpec(name: "microcredit_check", references: ["C2"], summary: "Whether a Programme 2020 microcredit meets its terms",
+                 inputs: [I(name: "amount", type: "money", description: "amount"), I(name: "term_months", type: "integer", description: "term"), I(name: "grace_months", type: "integer", description: "grace on principal")], output: "{ok, violations}") { i, c in
+            try Rules.microcreditCheck(amount: i.money("amount"), termMonths: i.int("term_months"), graceMonths: i.int("grace_months"), c)
+                .map { .object([("ok", .bool($0.ok)), ("violations", .list($0.violations.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "loan_schedule", references: ["C2", "C5"], summary: "Monthly repayment schedule; the principal parts sum exactly to the loan",
+                 inputs: [I(name: "principal", type: "money", description: "loan"), I(name: "rate_percent", type: "number", description: "rate per year"), I(name: "term_months", type: "integer", description: "term"), I(name: "grace_months", type: "integer", description: "interest-only months at the start"), I(name: "method", type: "annuity | equal_principal", description: "repayment method"), I(name: "start_date", type: "date", description: "disbursement date")], output: "lines [{n, date, principal, interest, balance}]") { i, _ in
+            try Rules.loanSchedule(principal: i.money("principal"), ratePercent: i.decimal("rate_percent"), termMonths: i.int("term_months"), graceMonths: i.int("grace_months"), method: i.choice("method", Rules.ScheduleMethod.self), startDate: i.date("start_date")).map(scheduleOutput)
+        },
+        RuleSpec(name: "bond_loan_schedule", references: ["C8"], summary: "Bond loan to a local body: yearly interest, principal at the end",
+                 inputs: [I(name: "principal", type: "money", description: "loan"), I(name: "years", type: "integer", description: "term"), I(name: "start_date", type: "date", description: "date of the loan")], output: "lines [{n, date, principal, interest, balance}]") { i, c in
+            try Rules.bondLoanSchedule(principal: i.money("principal"), years: i.int("years"), startDate: i.date("start_date"), c).map(scheduleOutput)
+        },
+        RuleSpec(name: "loan_deadlines", references: ["C6", "H3"], summary: "When target use and the new jobs must be confirmed",
+                 inputs: [I(name: "disbursed_on", type: "date", description: "date the borrower received the loan")], output: "{target_use_by, jobs_by}") { i, c in
+            try Rules.loanDeadlines(disbursedOn: i.date("disbursed_on"), c).map { .object([("target_use_by", .date($0.targetUseBy)), ("jobs_by", .date($0.jobsBy))]) }
+        },
+        RuleSpec(name: "conclusion_deadline", references: ["C3", "H3"], summary: "When a body's conclusion on an entrepreneurship application is due",
+                 inputs: [I(name: "request_date", type: "date", description: "date of the request")], output: "date") { i, c in
+            try Rules.conclusionDeadline(requestDate: i.date("request_date"), c).map { .date($0) }
+        },
+        RuleSpec(name: "notification_deadline", references: ["C3", "H1"], summary: "When the written notification of a decision is due",
+                 inputs: [I(name: "decision_date", type: "date", description: "date of the decision")], output: "date") { i, c in
+            try Rules.notificationDeadline(decisionDate: i.date("decision_date"), c).map { .date($0) }
+        },
+        RuleSpec(name: "report_deadline", references: ["G1", "G3", "G4", "C7", "H2"], summary: "When a monthly report is due",
+                 inputs: [I(name: "report", type: Rules.Report.allCases.map(\.rawValue).joined(separator: " | "), description: "which report"), I(name: "period", type: "YYYY-MM", description: "reporting month")], output: "date") { i, c in
+            let p = try i.raw("period")
+            let parts = p.split(separator: "-")
+            guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (1...12).contains(m) else {
+                throw RuleInputError("period", "expected YYYY-MM, got \"\(p.prefix(40))\"")
+            }
+            return try Rules.reportDeadline(report: i.choice("report", Rules.Report.self), periodYear: y, periodMonth: m, c).map { .date($0) }
+        },
+        RuleSpec(name: "regional_limit_allocation", references: ["F1"], summary: "Split of a national limit between regions by labour force (largest remainder)",
+                 inputs: [I(name: "total", type: "money (whole tenge)", description: "national limit"), I(name: "labour_force", type: "map region → number", description: "e.g. {\"KZ-71\": 689.9, \"KZ-75\": 1098}")], output: "map region → money") { i, _ in
+            let map = try parseMap(i.raw("labour_force"))
+            return try Rules.regionalLimitAllocation(total: i.money("total"), labourForce: map).map { .object($0.map { ($0.region, .money($0.amount)) }) }
+        },
+    ]
+
+    public static let byName: [String: RuleSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    static func scheduleOutput(_ lines: [ScheduleLine]) -> RuleOutput {
+        .list(lines.map { .object([("n", .count($0.n)), ("date", .date($0.date)), ("principal", .money($0.principal)), ("interest", .money($0.interest)), ("balance", .money($0.balance))]) })
+    }
+
+    /// A map given as JSON (`{"KZ-71": 689.9}`) or as `KZ-71:689.9,KZ-75:1098`.
+    static func parseMap(_ text: String) throws -> [String: FixedDecimal] {
+        var out: [String: FixedDecimal] = [:]
+        if text.hasPrefix("{") {
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                throw RuleInputError("labour_force", "expected a JSON object of region → number")
+            }
+            for (k, v) in obj {
+                let s = (v as? String) ?? (v as? NSNumber)?.stringValue ?? ""
+                guard let d = FixedDecimal(s) else { throw RuleInputError("labour_force", "\(k): expected a number") }
+                out[k] = d
+            }
+        } else {
+            for pair in text.split(separator: ",") {
+                let kv = pair.split(separator: ":")
+                guard kv.count == 2, let d = FixedDecimal(kv[1]) else { throw RuleInputError("labour_force", "expected REGION:NUMBER pairs separated by commas") }
+                out[String(kv[0]).trimmingCharacters(in: .whitespaces)] = d
+            }
+        }
+        for k in out.keys where RegionCode(k) == nil { throw RuleInputError("labour_force", "\(k) is not a region code such as KZ-71") }
+        return out
+    }
+}
