@@ -64,4 +64,13 @@ case "$DATABASE_URL" in
   sqlite:*) python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"UPDATE audit_log SET actor='intruder' WHERE seq=5\"); c.commit()" "${DATABASE_URL#sqlite:}" ;;
 esac
 if "$BIN" audit verify; then echo "audit verify should have failed after tampering"; exit 1; fi
+# The rules from the command line: a table, JSON, an invalid input (exit 2), and a batch.
+"$BIN" calc youth_practice_subsidy month=1 --date 2021-05-01 | grep -q "50172.40 KZT"
+"$BIN" calc youth_practice_subsidy month=1 --date 2021-05-01 --json | grep -q '"effective_from":"2021-01-01"'
+set +e; "$BIN" calc social_job_subsidy wage=abc month=1 2>"$WORK/calc.err"; status=$?; set -e
+[ "$status" = 2 ] && grep -q "wage" "$WORK/calc.err"
+printf '%s\n' '{"rule":"relocation_subsidy","date":"2021-05-01","inputs":{"move":"other_region","family_members":1}}' '{"rule":"nope"}' >"$WORK/in.jsonl"
+"$BIN" calc-batch --input "$WORK/in.jsonl" --output "$WORK/out.jsonl"
+grep -q '"result":"247945.00"' "$WORK/out.jsonl" && grep -q '"error"' "$WORK/out.jsonl"
+"$BIN" bench rules --count 20000 | tail -n 1 | grep -q "persons/s:"
 echo "smoke: passed"

@@ -15,6 +15,17 @@ public indirect enum RuleOutput: Sendable, Equatable {
 
     public static func == (a: RuleOutput, b: RuleOutput) -> Bool { a.json == b.json }
 
+    /// An explanation as JSON: rule, text, and the parameter with its value and effective date where one was used.
+    public static func steps(_ steps: [ExplanationStep]) -> RuleOutput {
+        .list(steps.map { s in
+            var kv: [(String, RuleOutput)] = [("rule", .text(s.rule)), ("text", .text(s.text))]
+            if let p = s.parameter { kv.append(("parameter", .text(p))) }
+            if let v = s.value { kv.append(("value", .text(v))) }
+            if let d = s.effectiveFrom { kv.append(("effective_from", .date(d))) }
+            return .object(kv)
+        })
+    }
+
     /// Compact JSON with keys in the order the rule gives them.
     public var json: String {
         switch self {
@@ -64,6 +75,26 @@ public indirect enum RuleOutput: Sendable, Equatable {
 public struct RuleInputs: Sendable {
     public var values: [String: String]
     public init(_ values: [String: String]) { self.values = values }
+
+    /// Inputs from a decoded JSON object: strings as they are, numbers with their digits, booleans as
+    /// true/false, objects as JSON text. (JSON booleans arrive as a boolean NSNumber; 1 and 0 stay numbers.)
+    public init(json: [String: Any]) {
+        var v: [String: String] = [:]
+        for (k, x) in json { v[k] = Self.text(fromJSON: x) }
+        self.values = v
+    }
+
+    public static func text(fromJSON v: Any) -> String {
+        switch v {
+        case let s as String: return s
+        case let n as NSNumber:
+            if String(describing: type(of: v)).contains("Boolean") || type(of: v) == Bool.self { return n.boolValue ? "true" : "false" }
+            return n.stringValue
+        case let d as [String: Any]:
+            return (try? String(decoding: JSONSerialization.data(withJSONObject: d, options: [.sortedKeys]), as: UTF8.self)) ?? "{}"
+        default: return String(describing: v)
+        }
+    }
 
     func raw(_ name: String) throws -> String {
         guard let v = values[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { throw RuleInputError(name, "is required") }

@@ -9,19 +9,8 @@ public enum Rules {
     /// B2: youth practice pays 17.2 × MCI a month for the first 6 months; 0 after.
     public static func youthPracticeSubsidy(month: Int, _ c: RuleContext) throws -> Explained<Money> {
         guard month >= 1 else { throw RuleInputError("month", "must be 1 or more (the first month of practice is 1)") }
-        let months = try c.p("youth_practice_months")
-        if month > Int(months.value.wholeValue ?? 0) {
-            return Explained(.zero, steps: [.uses("B2", "youth_practice_months", months),
-                                            ExplanationStep(rule: "B2", text: "month \(month) is after the last subsidised month: 0")])
-        }
-        let rate = try c.p("youth_practice_monthly_mci"), mci = try c.p("monthly_calculation_index")
-        let amount = rate.value.times(Money(fixedTenge: mci.value), rounding: .halfUp)
-        return Explained(amount, steps: [
-            .uses("B2", "youth_practice_months", months),
-            .uses("B2", "youth_practice_monthly_mci", rate),
-            .uses("B2", "monthly_calculation_index", mci),
-            ExplanationStep(rule: "B2", text: "\(rate.value) × \(mci.value) = \(amount.decimalString) (rounded half up to the tiyn)"),
-        ])
+        let t = try SubsidyTable(c)
+        return Explained(t.youthPractice(month: month), steps: t.explainYouthPractice(month: month))
     }
 
     /// B3: a social job's wage is subsidised for 12 months: months 1–6 up to 50 % (at most 26,000),
@@ -29,28 +18,8 @@ public enum Rules {
     public static func socialJobSubsidy(wage: Money, month: Int, _ c: RuleContext) throws -> Explained<Money> {
         guard month >= 1 else { throw RuleInputError("month", "must be 1 or more (the first month of work is 1)") }
         guard wage.tiyn >= 0 else { throw RuleInputError("wage", "must not be negative") }
-        let months = try c.p("social_job_months")
-        if month > Int(months.value.wholeValue ?? 0) {
-            return Explained(.zero, steps: [.uses("B3", "social_job_months", months),
-                                            ExplanationStep(rule: "B3", text: "month \(month) is after the last subsidised month: 0")])
-        }
-        var band = 3
-        for b in 1...3 {
-            let last = try c.p("social_job_band\(b)_last_month")
-            if month <= Int(last.value.wholeValue ?? 0) { band = b; break }
-        }
-        let last = try c.p("social_job_band\(band)_last_month")
-        let pct = try c.p("social_job_band\(band)_percent"), cap = try c.p("social_job_band\(band)_cap")
-        let share = pct.value.percentOf(wage, rounding: .down)
-        let capMoney = Money(fixedTenge: cap.value)
-        let amount = Money.min(share, capMoney)
-        return Explained(amount, steps: [
-            .uses("B3", "social_job_months", months),
-            .uses("B3", "social_job_band\(band)_last_month", last),
-            .uses("B3", "social_job_band\(band)_percent", pct),
-            .uses("B3", "social_job_band\(band)_cap", cap),
-            ExplanationStep(rule: "B3", text: "month \(month) is in band \(band): \(pct.value) % × \(wage.decimalString) = \(share.decimalString) (rounded down); the lesser of that and the cap \(capMoney.decimalString) is \(amount.decimalString)"),
-        ])
+        let t = try SubsidyTable(c)
+        return Explained(t.socialJob(wage: wage, month: month), steps: t.explainSocialJob(wage: wage, month: month))
     }
 
     // MARK: D. Relocation
@@ -60,16 +29,8 @@ public enum Rules {
     /// D3: head of family and each member get MCI multiples by the kind of move.
     public static func relocationSubsidy(move: Move, familyMembers: Int, _ c: RuleContext) throws -> Explained<Money> {
         guard (0...30).contains(familyMembers) else { throw RuleInputError("family_members", "must be from 0 to 30 (members besides the head)") }
-        let head = try c.p("relocation_subsidy_\(move.rawValue)_head_mci"), member = try c.p("relocation_subsidy_\(move.rawValue)_member_mci")
-        let mci = try c.p("monthly_calculation_index")
-        let multiple = FixedDecimal(units: head.value.units + member.value.units * Int64(familyMembers))
-        let amount = multiple.times(Money(fixedTenge: mci.value), rounding: .halfUp)
-        return Explained(amount, steps: [
-            .uses("D3", "relocation_subsidy_\(move.rawValue)_head_mci", head),
-            .uses("D3", "relocation_subsidy_\(move.rawValue)_member_mci", member),
-            .uses("D3", "monthly_calculation_index", mci),
-            ExplanationStep(rule: "D3", text: "(\(head.value) + \(familyMembers) × \(member.value)) × \(mci.value) = \(multiple) × \(mci.value) = \(amount.decimalString)"),
-        ])
+        let t = try SubsidyTable(c)
+        return Explained(t.relocation(move: move, familyMembers: familyMembers), steps: t.explainRelocation(move: move, familyMembers: familyMembers))
     }
 
     /// D4: service housing area is at most 18 m² per family member and 100 m² per family.

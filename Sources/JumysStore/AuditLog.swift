@@ -26,7 +26,7 @@ public enum AuditLog {
     }
 
     /// UTC timestamp with milliseconds, stored as text so that the hash does not depend on a driver's date format.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         f.timeZone = TimeZone(identifier: "UTC")

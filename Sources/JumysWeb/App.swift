@@ -1,5 +1,6 @@
 import Foundation
 import JumysDomain
+import JumysRules
 import JumysStore
 import Metrics
 import Prometheus
@@ -16,8 +17,10 @@ public struct AppServices: Sendable {
     public let stylesheet: String
     /// A bcrypt hash of a random secret, checked when a login is unknown so that timing does not reveal accounts.
     public let decoyHash: String
+    public let rules: RulesService
 
-    public init(config: AppConfig, store: Store, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+    public init(config: AppConfig, store: Store, rules: RulesService, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+        self.rules = rules
         self.config = config
         self.store = store
         self.directory = Directory(store: store)
@@ -70,4 +73,14 @@ public func configure(_ app: Application, services: AppServices) throws {
     try PeopleRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)
     try APIRoutes().boot(routes: app.routes)
+    try RulesAPIRoutes().boot(routes: app.routes)
+    try ParameterRoutes().boot(routes: app.routes)
+}
+
+extension AppServices {
+    /// Services over a store with the shipped parameter files and calendar (and the store's additions).
+    public static func make(config: AppConfig, store: Store) async throws -> AppServices {
+        let rules = try await RulesService(store: store, files: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+        return try AppServices(config: config, store: store, rules: rules)
+    }
 }

@@ -46,6 +46,8 @@ struct HomeRoutes: RouteCollection {
         if user.role == .administrator {
             tiles.append((ctx.t("home.tile.users"), ctx.t("home.tile.users.text"), "/admin/users"))
         }
+        tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
+        tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))
         let html = Layout.page(ctx, title: ctx.t("home.title"),
             .h1(.text(ctx.t("home.greeting", ["name": user.displayName]))),
             .p(.class("lead"), .text(ctx.t("home.role.\(user.role.rawValue)"))),
@@ -54,9 +56,7 @@ struct HomeRoutes: RouteCollection {
                 .dt(.text(ctx.t("home.scope"))), .dd(.text(scopeName)),
                 .dt(.text(ctx.t("home.access"))), .dd(.text(ctx.t(user.canWrite ? "home.access.write" : "home.access.read")))
             ),
-            tiles.isEmpty
-                ? .p(.class("muted"), .text(ctx.t("home.nothing_yet")))
-                : .ul(.class("tiles"), .forEach(tiles) { tile in
+.ul(.class("tiles"), .forEach(tiles) { tile in
                     .li(.a(.href(tile.href), .h2(.text(tile.title)), .p(.text(tile.text))))
                 })
         )

@@ -47,7 +47,7 @@ func withJumys<T>(persons: Int = 300, config tweak: (inout AppConfig) -> Void = 
         try await store.migrate()
         try await ReferenceData.load(into: store)
         _ = try await DemoData.load(into: store, hashPassword: { try Bcrypt.hash($0, cost: 4) }, persons: persons)
-        try configure(app, services: AppServices(config: config, store: store))
+        try configure(app, services: try await AppServices.make(config: config, store: store))
         let r = try await body(app, store)
         try await app.asyncShutdown()
         await store.destroy()

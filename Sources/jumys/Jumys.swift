@@ -11,7 +11,7 @@ struct Jumys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jumys",
         abstract: "Jumys: the information system of Kazakhstan's state employment programmes.",
-        subcommands: [Serve.self, Migrate.self, Audit.self, UserCommand.self]
+        subcommands: [Serve.self, Migrate.self, Audit.self, UserCommand.self, Calc.self, CalcBatch.self, Bench.self]
     )
 }
 
@@ -56,7 +56,7 @@ struct Serve: AsyncParsableCommand {
                 let loaded = try await DemoData.load(into: store, hashPassword: { try Bcrypt.hash($0, cost: config.bcryptCost) })
                 print("Demo data: \(loaded.users) accounts and \(loaded.persons) persons added (existing ones kept).")
             }
-            try configure(app, services: AppServices(config: config, store: store))
+            try configure(app, services: try await AppServices.make(config: config, store: store))
             let address = "http://\(config.host):\(config.port)"
             print("")
             print("Jumys is running at \(address)  (\(config.database.redacted))")
