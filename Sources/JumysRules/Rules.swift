@@ -53,7 +53,7 @@ public enum Rules {
         let v = try c.p(name)
         return Explained(Money(fixedTenge: v.value), steps: [
             .uses("D4", name, v),
-            ExplanationStep(rule: "D4", text: "\(region.iso) is \(capital ? "Astana or Almaty" : "a region other than Astana and Almaty"); without engineering networks and seismic surcharge; the excess may be paid by the local budget or employers"),
+            ExplanationStep(rule: "D4", text: "\(region.iso) is \(capital ? "Astana or Almaty: without engineering networks" : "a region other than Astana and Almaty: without engineering networks and the seismic surcharge"); not for housing contracted before 2013-01-01; the excess may be paid by the local budget or employers"),
         ])
     }
 
@@ -100,7 +100,8 @@ public enum Rules {
                                     ExplanationStep(rule: "E4", text: "⌈\(jobsCreated) × \(pct.value) %⌉ = \(n)")])
     }
 
-    /// E5: at least 15 % of new permanent jobs, and at least 1 person when the staff is fewer than 6.
+    /// E5: at least 15 % of new permanent jobs, and at least 1 person when the staff is fewer than 6. "At least"
+    /// (кемінде) is read as rounding the share up, so the small-staff floor only matters if the share is changed.
     public static func referralQuotaPermanent(permanentJobs: Int, _ c: RuleContext) throws -> Explained<Int> {
         guard permanentJobs >= 0 else { throw RuleInputError("permanent_jobs", "must not be negative") }
         let pct = try c.p("referral_quota_permanent_percent"), small = try c.p("referral_quota_permanent_small_staff"), minimum = try c.p("referral_quota_permanent_small_staff_minimum")
@@ -161,10 +162,12 @@ public enum Rules {
         guard totalCost.tiyn > 0 else { throw RuleInputError("total_cost", "must be more than 0") }
         guard localBudget.tiyn >= 0 else { throw RuleInputError("local_budget", "must not be negative") }
         guard entrepreneurs.tiyn >= 0 else { throw RuleInputError("entrepreneurs", "must not be negative") }
-        guard let local = c.parameters["cofinancing_local_budget_min_percent"]?.value(at: c.date),
-              let ent = c.parameters["cofinancing_entrepreneurs_min_percent"]?.value(at: c.date) else {
+        let localValue = c.parameters["cofinancing_local_budget_min_percent"]?.value(at: c.date)
+        let entValue = c.parameters["cofinancing_entrepreneurs_min_percent"]?.value(at: c.date)
+        if localValue == nil && entValue == nil {
             return Explained((true, []), steps: [ExplanationStep(rule: "E10", text: "no co-financing was required on \(c.date.iso) (required from 2014)")])
         }
+        let local = try c.p("cofinancing_local_budget_min_percent"), ent = try c.p("cofinancing_entrepreneurs_min_percent")
         var reasons: [String] = []
         func atLeast(_ part: Money, _ pct: FixedDecimal) -> Bool {
             part.tiyn.multipliedFullWidth(by: 100 * FixedDecimal.scale) >= totalCost.tiyn.multipliedFullWidth(by: pct.units)
@@ -181,7 +184,9 @@ public enum Rules {
 
     public enum LoanPurpose: String, Sendable, CaseIterable { case investment, workingCapital = "working_capital" }
 
-    /// C5: a final borrower's loan: term ≤ 10 years (working capital ≤ 5), amount ≤ 70,000 MCI, rate ≤ 6 %, grace ≤ 1/3 of the term.
+    /// C5: a final borrower's loan: term ≤ 10 years (working capital ≤ 5), amount ≤ 70,000 MCI, rate ≤ 6 %, and a grace
+    /// on principal and interest of at most one third of the *budget credit's* term (the Kazakh text: "бюджеттік кредит
+    /// мерзімінің үштен бірінен аспайтын"), which must also end before the loan does.
     public static func finalBorrowerLoanCheck(amount: Money, termMonths: Int, purpose: LoanPurpose, ratePercent: FixedDecimal, graceMonths: Int, _ c: RuleContext) throws -> Explained<(ok: Bool, violations: [String], maxAmount: Money)> {
         guard amount.tiyn > 0 else { throw RuleInputError("amount", "must be more than 0") }
         guard termMonths >= 1 else { throw RuleInputError("term_months", "must be 1 or more") }
@@ -189,17 +194,21 @@ public enum Rules {
         guard ratePercent.units >= 0 else { throw RuleInputError("rate_percent", "must not be negative") }
         let maxMCI = try c.p("final_borrower_max_amount_mci"), mci = try c.p("monthly_calculation_index")
         let termName = purpose == .workingCapital ? "final_borrower_working_capital_max_term_months" : "final_borrower_max_term_months"
-        let maxTerm = try c.p(termName), maxRate = try c.p("final_borrower_max_rate"), divisor = try c.p("final_borrower_max_grace_divisor")
+        let maxTerm = try c.p(termName), maxRate = try c.p("final_borrower_max_rate")
+        let creditYears = try c.p("budget_credit_years"), divisor = try c.p("budget_credit_max_grace_divisor")
+        let maxGrace = Int(creditYears.value.wholeValue ?? 0) * 12 / Int(divisor.value.wholeValue ?? 3)
         let maxAmount = maxMCI.value.times(Money(fixedTenge: mci.value), rounding: .down)
         var v: [String] = []
         if amount > maxAmount { v.append("amount_above_max") }
         if termMonths > Int(maxTerm.value.wholeValue ?? 0) { v.append("term_above_max") }
         if ratePercent > maxRate.value { v.append("rate_above_max") }
-        if graceMonths * Int(divisor.value.wholeValue ?? 3) > termMonths { v.append("grace_above_max") }
+        if graceMonths > maxGrace { v.append("grace_above_max") }
+        if graceMonths >= termMonths { v.append("grace_not_shorter_than_term") }
         return Explained((v.isEmpty, v, maxAmount), steps: [
             .uses("C5", "final_borrower_max_amount_mci", maxMCI), .uses("C5", "monthly_calculation_index", mci),
-            .uses("C5", termName, maxTerm), .uses("C5", "final_borrower_max_rate", maxRate), .uses("C5", "final_borrower_max_grace_divisor", divisor),
-            ExplanationStep(rule: "C5", text: "largest amount \(maxMCI.value) × \(mci.value) = \(maxAmount.decimalString); grace \(graceMonths) × \(divisor.value) \(graceMonths * Int(divisor.value.wholeValue ?? 3) > termMonths ? ">" : "≤") term \(termMonths)"),
+            .uses("C5", termName, maxTerm), .uses("C5", "final_borrower_max_rate", maxRate),
+            .uses("C4", "budget_credit_years", creditYears), .uses("C5", "budget_credit_max_grace_divisor", divisor),
+            ExplanationStep(rule: "C5", text: "largest amount \(maxMCI.value) × \(mci.value) = \(maxAmount.decimalString); longest grace \(creditYears.value) years × 12 / \(divisor.value) = \(maxGrace) months"),
             ExplanationStep(rule: "C5", text: v.isEmpty ? "all conditions met; the loan contract must state the job-creation condition" : "violations: \(v.joined(separator: ", "))"),
         ])
     }

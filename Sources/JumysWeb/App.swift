@@ -79,8 +79,8 @@ public func configure(_ app: Application, services: AppServices) throws {
 
 extension AppServices {
     /// Services over a store with the shipped parameter files and calendar (and the store's additions).
-    public static func make(config: AppConfig, store: Store) async throws -> AppServices {
-        let rules = try await RulesService(store: store, files: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+    public static func make(config: AppConfig, store: Store, files: ParameterSet? = nil, calendar: WorkCalendar? = nil) async throws -> AppServices {
+        let rules = try await RulesService(store: store, files: try files ?? ParameterSet.bundled(), calendar: try calendar ?? WorkCalendar.bundled())
         return try AppServices(config: config, store: store, rules: rules)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import JumysDomain
+import JumysRules
 import JumysStore
 import JumysWeb
 import Logging
@@ -41,6 +42,12 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let config = try Boot.config()
+        // The rules' files are checked before anything else: a bad parameter file stops start-up with its name and line.
+        let files: ParameterSet, calendar: WorkCalendar
+        do { (files, calendar) = (try ParameterSet.bundled(), try WorkCalendar.bundled()) } catch {
+            FileHandle.standardError.write(Data("jumys: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
         var env = Environment(name: "production", arguments: ["jumys"])
         env.arguments = ["jumys"]
         LoggingSystem.bootstrap { label in
@@ -56,7 +63,7 @@ struct Serve: AsyncParsableCommand {
                 let loaded = try await DemoData.load(into: store, hashPassword: { try Bcrypt.hash($0, cost: config.bcryptCost) })
                 print("Demo data: \(loaded.users) accounts and \(loaded.persons) persons added (existing ones kept).")
             }
-            try configure(app, services: try await AppServices.make(config: config, store: store))
+            try configure(app, services: try await AppServices.make(config: config, store: store, files: files, calendar: calendar))
             let address = "http://\(config.host):\(config.port)"
             print("")
             print("Jumys is running at \(address)  (\(config.database.redacted))")
