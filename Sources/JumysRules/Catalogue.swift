@@ -115,9 +115,13 @@ public struct RuleInputs: Sendable {
         guard let d = FixedDecimal(s) else { throw RuleInputError(name, "expected a number with at most four decimals, got \"\(s.prefix(40))\"") }
         return d
     }
+    /// Dates the rules can be asked about: terms and schedules run up to 50 years past them, well inside the calendar.
+    public static let dateRange = CivilDate(year: 1900, month: 1, day: 1)!...CivilDate(year: 2200, month: 12, day: 31)!
+
     func date(_ name: String) throws -> CivilDate {
         let s = try raw(name)
         guard let d = CivilDate(iso: s) else { throw RuleInputError(name, "expected a date YYYY-MM-DD, got \"\(s.prefix(40))\"") }
+        guard Self.dateRange.contains(d) else { throw RuleInputError(name, "must be between 1900-01-01 and 2200-12-31") }
         return d
     }
     func bool(_ name: String) throws -> Bool {

@@ -31,13 +31,20 @@ public struct Parameter: Sendable {
     public let reference: String
     /// Ascending by date.
     public let values: [ParameterValue]
+    /// When true each value holds for the calendar year of its date only (budgets, yearly targets).
+    public let yearly: Bool
 
-    /// The value in force on `date`: the last one effective on or before it.
+    public init(name: String, description: String, unit: ParameterUnit, reference: String, values: [ParameterValue], yearly: Bool = false) {
+        self.name = name; self.description = description; self.unit = unit; self.reference = reference; self.values = values; self.yearly = yearly
+    }
+
+    /// The value in force on `date`: the last one effective on or before it (for a yearly parameter, of that year).
     public func value(at date: CivilDate) -> ParameterValue? {
         var found: ParameterValue? = nil
         for v in values {
             if v.effectiveFrom <= date { found = v } else { break }
         }
+        if yearly, let f = found, f.effectiveFrom.year != date.year { return nil }
         return found
     }
 
@@ -46,7 +53,7 @@ public struct Parameter: Sendable {
         var vs = values.filter { $0.effectiveFrom != v.effectiveFrom }
         vs.append(v)
         vs.sort { $0.effectiveFrom < $1.effectiveFrom }
-        return Parameter(name: name, description: description, unit: unit, reference: reference, values: vs)
+        return Parameter(name: name, description: description, unit: unit, reference: reference, values: vs, yearly: yearly)
     }
 }
 
@@ -111,7 +118,7 @@ public struct ParameterSet: Sendable {
         return ParameterSet(parameters: out)
     }
 
-    static let topKeys: Set<String> = ["description", "unit", "reference", "values"]
+    static let topKeys: Set<String> = ["description", "unit", "reference", "values", "period"]
     static let valueKeys: Set<String> = ["value", "reference"]
 
     /// Parses and validates one file: known keys only, a known unit, a reference, dates ascending, numbers exact.
@@ -130,13 +137,18 @@ public struct ParameterSet: Sendable {
         var fields: [String: Node] = [:]
         for (k, v) in map {
             guard let key = k.string else { throw fail(k, "a key must be text") }
-            guard topKeys.contains(key) else { throw fail(k, "unknown key '\(key)' (allowed: description, unit, reference, values)") }
+            guard topKeys.contains(key) else { throw fail(k, "unknown key '\(key)' (allowed: description, unit, reference, values, period)") }
             fields[key] = v
         }
         guard let desc = fields["description"]?.string, !desc.isEmpty else { throw fail(root, "description is missing") }
         guard let unitNode = fields["unit"] else { throw fail(root, "unit is missing") }
         guard let unitText = unitNode.string, let unit = ParameterUnit(rawValue: unitText) else {
             throw fail(unitNode, "unknown unit '\(unitNode.string ?? "")' (known: \(ParameterUnit.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        var yearly = false
+        if let period = fields["period"] {
+            guard period.string == "year" else { throw fail(period, "period may only be 'year' (each value holds for its own year)") }
+            yearly = true
         }
         guard let ref = fields["reference"]?.string, !ref.isEmpty else { throw fail(fields["reference"] ?? root, "reference is missing (the rule ID and clause)") }
         guard let valuesNode = fields["values"], let valuesMap = valuesNode.mapping, valuesMap.count > 0 else {
@@ -163,7 +175,7 @@ public struct ParameterSet: Sendable {
             }
             values.append(ParameterValue(effectiveFrom: date, value: number, reference: valueRef, source: .file(file)))
         }
-        return Parameter(name: name, description: desc, unit: unit, reference: ref, values: values)
+        return Parameter(name: name, description: desc, unit: unit, reference: ref, values: values, yearly: yearly)
     }
 
     private static func line(of e: YamlError) -> Int {

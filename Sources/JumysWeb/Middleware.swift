@@ -107,11 +107,15 @@ struct MetricsMiddleware: AsyncMiddleware {
         return response
     }
 
+    nonisolated(unsafe) static let requests = MetricNameDescriptor(namespace: "jumys", subsystem: "http", metricName: "requests", unitName: "total",
+                                               helpText: "HTTP requests by method, route pattern and status")
+    nonisolated(unsafe) static let duration = MetricNameDescriptor(namespace: "jumys", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                                               helpText: "HTTP request latency by method and route pattern")
+
     private func record(_ req: Request, status: UInt, since start: ContinuousClock.Instant) {
         let labels = [("method", req.method.rawValue), ("route", req.routePattern), ("status", String(status))]
-        registry.makeCounter(name: "jumys_http_requests_total", labels: labels).increment()
-        registry.makeDurationHistogram(name: "jumys_http_request_duration_seconds",
-                                       labels: [("method", req.method.rawValue), ("route", req.routePattern)],
+        registry.makeCounter(descriptor: Self.requests, labels: labels).increment()
+        registry.makeDurationHistogram(descriptor: Self.duration, labels: [("method", req.method.rawValue), ("route", req.routePattern)],
                                        buckets: Self.buckets).record(ContinuousClock.now - start)
     }
 }

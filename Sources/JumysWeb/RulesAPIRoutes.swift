@@ -35,7 +35,7 @@ struct RulesAPIRoutes: RouteCollection {
         }
         var date = CivilDate(daysSinceEpoch: Int(floor(req.jumys.store.now().timeIntervalSince1970 / 86400)))
         if let d = obj["date"] {
-            guard let s = d as? String, let parsed = CivilDate(iso: s) else { throw RuleAPIError(field: "date", message: "expected YYYY-MM-DD") }
+            guard let s = d as? String, let parsed = CivilDate(iso: s), RuleInputs.dateRange.contains(parsed) else { throw RuleAPIError(field: "date", message: "expected YYYY-MM-DD between 1900-01-01 and 2200-12-31") }
             date = parsed
         }
         var inputs = RuleInputs([:])

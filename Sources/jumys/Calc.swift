@@ -50,7 +50,7 @@ struct Calc: AsyncParsableCommand {
         }
         var on = RulesBoot.today()
         if let date {
-            guard let d = CivilDate(iso: date) else { throw RulesBoot.fail("--date: expected YYYY-MM-DD") }
+            guard let d = CivilDate(iso: date), RuleInputs.dateRange.contains(d) else { throw RulesBoot.fail("--date: expected YYYY-MM-DD between 1900-01-01 and 2200-12-31") }
             on = d
         }
         let env = try await RulesBoot.environment()
@@ -105,7 +105,7 @@ struct CalcBatch: AsyncParsableCommand {
                 guard let obj = try JSONSerialization.jsonObject(with: line) as? [String: Any] else { throw RuleInputError("line", "expected a JSON object") }
                 guard let name = obj["rule"] as? String, let spec = RuleCatalogue.byName[name] else { throw RuleInputError("rule", "unknown rule") }
                 var on = today
-                if let d = obj["date"] { guard let s = d as? String, let p = CivilDate(iso: s) else { throw RuleInputError("date", "expected YYYY-MM-DD") }; on = p }
+                if let d = obj["date"] { guard let s = d as? String, let p = CivilDate(iso: s), RuleInputs.dateRange.contains(p) else { throw RuleInputError("date", "expected YYYY-MM-DD between 1900-01-01 and 2200-12-31") }; on = p }
                 let r = try spec(RuleInputs(json: (obj["inputs"] as? [String: Any]) ?? [:]), env.context(on: on))
                 text = RuleOutput.object([("line", .count(lines)), ("rule", .text(name)), ("date", .date(on)), ("result", r.value), ("explanation", RuleOutput.steps(r.steps))]).json
             } catch {

@@ -82,3 +82,20 @@ import Testing
         #expect(cal.monthTerm(months: 24, from: d("2021-05-01")).due == d("2023-05-02"))
     }
 }
+
+@Suite struct YearlyParameterTests {
+    @Test func aYearlyValueHoldsForItsYearOnly() throws {
+        let ps = try ParameterSet.bundled()
+        let budget = try #require(ps["programme_budget_total"])
+        #expect(budget.yearly)
+        #expect(budget.value(at: CivilDate(iso: "2015-12-31")!)?.value == FixedDecimal(98_700_000_000))
+        #expect(budget.value(at: CivilDate(iso: "2016-01-01")!) == nil)
+        #expect(ps["programme_budget_direction4"]?.value(at: CivilDate(iso: "2013-06-01")!) == nil)
+        #expect(ps["target_unemployment_rate"]?.value(at: CivilDate(iso: "2014-06-01")!)?.value.description == "5.6")
+    }
+
+    @Test func onlyYearIsAPeriod() {
+        let text = "description: \"d\"\nunit: KZT\nreference: \"F3\"\nperiod: month\nvalues:\n  2020-01-01: 1\n"
+        #expect(throws: ParameterFileError.self) { try ParameterSet.parse(text, name: "x", file: "x.yaml") }
+    }
+}

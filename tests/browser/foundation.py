@@ -7,8 +7,8 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
@@ -24,10 +24,20 @@ def browser(lang):
 
 
 def navigate(d, element):
-    """Clicks and waits until the next page has replaced this one."""
+    """Clicks and waits until the next page has replaced this one and finished loading."""
     old = d.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(d, 20).until(EC.staleness_of(old))
+
+    def replaced(_):
+        try:
+            old.is_enabled()
+            return False
+        except (StaleElementReferenceException, WebDriverException):
+            # Chromedriver reports a replaced document either way.
+            return True
+
+    WebDriverWait(d, 20).until(replaced)
+    WebDriverWait(d, 20).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
 
 
 def shot(d, name):
