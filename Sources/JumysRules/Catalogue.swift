@@ -131,6 +131,16 @@ public struct RuleInputs: Sendable {
         case let s: throw RuleInputError(name, "expected true or false, got \"\(s.prefix(40))\"")
         }
     }
+    func categories(_ name: String) throws -> Set<PersonCategory> {
+        let s = values[name]?.trimmingCharacters(in: .whitespaces) ?? ""
+        var out = Set<PersonCategory>()
+        for part in s.split(separator: ",") {
+            let t = part.trimmingCharacters(in: .whitespaces)
+            guard let c = PersonCategory(rawValue: t) else { throw RuleInputError(name, "unknown category \"\(t.prefix(40))\"") }
+            out.insert(c)
+        }
+        return out
+    }
     func choice<E: RawRepresentable & CaseIterable>(_ name: String, _: E.Type) throws -> E where E.RawValue == String {
         let s = try raw(name)
         guard let e = E(rawValue: s) else { throw RuleInputError(name, "expected one of \(E.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(s.prefix(40))\"") }
@@ -278,6 +288,39 @@ public enum RuleCatalogue {
                  inputs: [I(name: "total", type: "money (whole tenge)", description: "national limit"), I(name: "labour_force", type: "map region → number", description: "e.g. {\"KZ-71\": 689.9, \"KZ-75\": 1098}")], output: "map region → money") { i, _ in
             let map = try parseMap(i.raw("labour_force"))
             return try Rules.regionalLimitAllocation(total: i.money("total"), labourForce: map).map { .object($0.map { ($0.region, .money($0.amount)) }) }
+        },
+        RuleSpec(name: "measure_eligibility", references: ["A1", "A2", "A4", "B2"], summary: "Whether a person may apply for a measure, why not, and the priority groups that apply",
+                 inputs: [I(name: "measure", type: Measure.allCases.map(\.rawValue).joined(separator: " | "), description: "the measure"), I(name: "birth_date", type: "date", description: "date of birth"),
+                          I(name: "sex", type: "male | female", description: "sex"), I(name: "rural", type: "boolean", description: "lives in a rural settlement"),
+                          I(name: "categories", type: "comma-separated list", description: PersonCategory.allCases.map(\.rawValue).joined(separator: ", ")),
+                          I(name: "consent", type: "boolean", description: "consent to the processing of personal data recorded")], output: "{eligible, reasons, priorities}") { i, c in
+            let facts = PersonFacts(birthDate: try i.date("birth_date"), sex: try i.choice("sex", Sex.self), rural: try i.bool("rural"),
+                                    categories: try i.categories("categories"), hasConsent: try i.bool("consent"))
+            return try Rules.measureEligibility(measure: i.choice("measure", Measure.self), facts: facts, c)
+                .map { .object([("eligible", .bool($0.eligible)), ("reasons", .list($0.reasons.map { .text($0) })), ("priorities", .list($0.priorities.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "tsa_suspension", references: ["A5"], summary: "Whether refusing the programme or breaching the contract suspends a person's targeted social assistance",
+                 inputs: [I(name: "birth_date", type: "date", description: "date of birth"), I(name: "sex", type: "male | female", description: "sex"),
+                          I(name: "tsa_recipient", type: "boolean", description: "member of a low-income family receiving TSA"),
+                          I(name: "family_has_disabled_or_ill", type: "boolean", description: "the family has a disabled member or one with a socially significant illness"),
+                          I(name: "event", type: "refusal | breach", description: "what happened")], output: "{suspend, reasons}") { i, c in
+            let member = PersonFacts.Member(birthDate: CivilDate(year: 1950, month: 1, day: 1)!, sex: .female, disabled: try i.bool("family_has_disabled_or_ill"), sociallySignificantIllness: false)
+            let facts = PersonFacts(birthDate: try i.date("birth_date"), sex: try i.choice("sex", Sex.self), rural: false, categories: [.lowIncome],
+                                    hasConsent: true, receivesTSA: try i.bool("tsa_recipient"), household: [member])
+            return try Rules.tsaSuspension(facts: facts, event: i.choice("event", ParticipationEvent.self), c)
+                .map { .object([("suspend", .bool($0.suspend)), ("reasons", .list($0.reasons.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "application_decision_due", references: ["A2", "H1"], summary: "When the centre's decision on an application is due",
+                 inputs: [I(name: "submitted_on", type: "date", description: "date the application was submitted")], output: "date") { i, c in
+            try Rules.applicationDecisionDue(submittedOn: i.date("submitted_on"), c).map { .date($0) }
+        },
+        RuleSpec(name: "contract_signing_due", references: ["A3", "H1"], summary: "When the social contract is due to be signed after inclusion",
+                 inputs: [I(name: "decided_on", type: "date", description: "date of the decision to include")], output: "date") { i, c in
+            try Rules.contractSigningDue(decidedOn: i.date("decided_on"), c).map { .date($0) }
+        },
+        RuleSpec(name: "monitoring_due", references: ["A3", "H3"], summary: "When the next monitoring of a social contract is due",
+                 inputs: [I(name: "since", type: "date", description: "last monitoring or the contract's start")], output: "date") { i, c in
+            try Rules.monitoringDue(since: i.date("since"), c).map { .date($0) }
         },
     ]
 

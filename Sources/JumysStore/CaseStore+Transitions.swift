@@ -1,0 +1,300 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+
+extension CaseStore {
+    /// Moves an application by one action of the state machine (ApplicationState.after). An action out of order is
+    /// refused with `transition_not_allowed` and nothing is written. Returns the new state.
+    @discardableResult
+    public func transition(application id: Int, _ action: ApplicationAction, input: TransitionInput = .none, on date: CivilDate? = nil,
+                           env: RulesEnvironment, by user: UserContext) async throws -> ApplicationState {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("action", "read_only")]) }
+        let today = self.today()
+        let on = date ?? today
+        if on > today { throw FieldErrors(errors: [FieldError("date", "date_future")]) }
+        guard let before = try await application(id, scope: user.scope) else { throw StoreError.notFound }
+        guard let person = try await person(before.person_id, scope: user.scope) else { throw StoreError.notFound }
+        let facts = try await self.facts(person, on: on)
+        let rules = env.context(on: on)
+        // Checks that need no write come first, so that a refusal leaves nothing behind.
+        var refusal: (RefusalReason, String)? = nil
+        var contractInput: ContractInput? = nil
+        var termination: (Bool, String)? = nil
+        var explanation: [ExplanationStep] = []
+        switch (action, input) {
+        case (.refuse, .refusal(let reason, let text)):
+            if reason == .other && text.trimmingCharacters(in: .whitespaces).isEmpty { throw FieldErrors(errors: [FieldError("refusal_text", "refusal_text_required")]) }
+            refusal = (reason, String(text.prefix(1000)))
+        case (.refuse, _): throw FieldErrors(errors: [FieldError("refusal_reason", "choose_from_list")])
+        case (.include, _):
+            let e = try Rules.measureEligibility(measure: before.measureValue, facts: facts, rules)
+            explanation = e.steps
+            guard e.value.eligible else { throw FieldErrors(errors: [FieldError("action", "not_eligible", ["reasons": e.value.reasons.joined(separator: ", ")])]) }
+        case (.signContract, .contract(let c)):
+            var errors: [FieldError] = []
+            if c.endsOn <= c.startsOn { errors.append(FieldError("ends_on", "end_before_start")) }
+            if c.startsOn < on.adding(days: -31) { errors.append(FieldError("starts_on", "start_too_early")) }
+            if let e = c.employerID, try await OrganisationRecord.find(e, on: store.db) == nil { errors.append(FieldError("employer_id", "choose_from_list")) }
+            if let p = c.providerID, try await OrganisationRecord.find(p, on: store.db) == nil { errors.append(FieldError("provider_id", "choose_from_list")) }
+            guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+            contractInput = c
+        case (.signContract, _): throw FieldErrors(errors: [FieldError("starts_on", "contract_data_required")])
+        case (.terminate, .termination(let refused, let text)): termination = (refused, String(text.prefix(1000)))
+        case (.terminate, _): termination = (false, "")
+        default: break
+        }
+        let (refusalDecided, contractData, terminationData, explained) = (refusal, contractInput, termination, explanation)
+        let result: ApplicationState = try await store.write(as: user.actor) { ctx in
+            // Read again inside the transaction (locked on PostgreSQL; SQLite has one writer): a concurrent change wins once.
+            guard let app = try await self.application(id, scope: user.scope, on: ctx.sql, forUpdate: true) else { throw StoreError.notFound }
+            guard let next = app.stateValue.after(action, measure: app.measureValue) else {
+                throw FieldErrors(errors: [FieldError("action", "transition_not_allowed", ["from": app.state, "action": action.rawValue])])
+            }
+            var update = ctx.sql.update("applications").set("state", to: SQLBind(next.rawValue)).set("updated_at", to: SQLBind(AuditLog.timestamp(ctx.now)))
+            var args: [String: String] = ["application": String(id), "measure": app.measure, "from": app.state, "to": next.rawValue]
+            var steps = explained
+            switch action {
+            case .include:
+                let due = try Rules.contractSigningDue(decidedOn: on, rules)
+                steps += due.steps
+                update = update.set("decided_on", to: SQLBind(on.iso)).set("signing_due", to: SQLBind(due.value.iso))
+                args["due"] = due.value.iso
+            case .refuse:
+                update = update.set("decided_on", to: SQLBind(on.iso)).set("refusal_reason", to: SQLBind(refusalDecided!.0.rawValue)).set("refusal_text", to: SQLBind(refusalDecided!.1))
+                args["reason"] = refusalDecided!.0.rawValue
+                if refusalDecided!.0 == .applicantDeclined {
+                    steps += try await self.applyTSA(ctx, person: person, facts: facts, event: .refusal, contractID: nil, on: on, rules: rules)
+                }
+            case .signContract:
+                let c = contractData!
+                let contractID = try await self.createContract(ctx, app: app, input: c, on: on, rules: rules)
+                args["contract"] = String(contractID)
+                steps += try await self.restoreTSAIfSuspended(ctx, person: person, on: on)
+            case .activate:
+                steps += try await self.restoreTSAIfSuspended(ctx, person: person, on: on)
+            case .terminate:
+                if let t = terminationData {
+                    args["note"] = t.1
+                    if t.0 {
+                        let c = try await self.contract(forApplication: id)
+                        steps += try await self.applyTSA(ctx, person: person, facts: facts, event: .refusal, contractID: c?.id, on: on, rules: rules)
+                    }
+                }
+            default: break
+            }
+            try await update.where("id", .equal, SQLBind(id)).run()
+            try ctx.audit(action.rawValue, entity: "application", id: String(id),
+                          before: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: app.state, submitted_on: app.submitted_on, decided_on: app.decided_on, refusal_reason: app.refusal_reason),
+                          after: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: next.rawValue, submitted_on: app.submitted_on,
+                                                     decided_on: action == .include || action == .refuse ? on.iso : app.decided_on, refusal_reason: refusalDecided?.0.rawValue ?? app.refusal_reason))
+            try await self.event(ctx, person: app.person_id, on: on, kind: "application_" + action.rawValue, args: args, explanation: steps.isEmpty ? nil : steps)
+            return next
+        }
+        return result
+    }
+
+    struct ContractSnapshot: Encodable, Sendable { let application_id: Int; let number: String; let starts_on: String; let ends_on: String; let employer_id: Int?; let provider_id: Int? }
+
+    /// The obligations every contract of a measure starts with (A3), due relative to its start and end.
+    static func defaultObligations(_ m: Measure, starts: CivilDate, ends: CivilDate) -> [(ContractParty, String, CivilDate)] {
+        var out: [(ContractParty, String, CivilDate)] = [
+            (.participant, "obligation.participant.attend", starts),
+            (.centre, "obligation.centre.monitor", starts.adding(months: 1)),
+        ]
+        switch m {
+        case .training:
+            out += [(.provider, "obligation.provider.course", starts), (.provider, "obligation.provider.certificate", ends),
+                    (.participant, "obligation.participant.complete_course", ends), (.centre, "obligation.centre.placement", ends.adding(months: 1))]
+        case .youthPractice, .socialJob:
+            out += [(.employer, "obligation.employer.labour_contract", starts), (.employer, "obligation.employer.wage", starts.adding(months: 1)),
+                    (.centre, "obligation.centre.subsidy", starts.adding(months: 1))]
+        case .infrastructureReferral:
+            out += [(.employer, "obligation.employer.labour_contract", starts)]
+        case .vacancyPlacement: break
+        }
+        return out
+    }
+
+    func createContract(_ ctx: WriteContext, app: ApplicationRow, input c: ContractInput, on: CivilDate, rules: RuleContext) async throws -> Int {
+        struct R: Decodable { let id: Int }
+        let monitor = try Rules.monitoringDue(since: c.startsOn, rules)
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        let employerNotice: String? = c.employerID == nil ? nil : String(decoding: try enc.encode(["specialty": c.specialty ?? "", "practice_place": c.practicePlace ?? "", "work_off_months": c.workOffMonths.map(String.init) ?? ""]), as: UTF8.self)
+        let providerNotice: String? = c.providerID == nil ? nil : String(decoding: try enc.encode(["specialty": c.specialty ?? "", "practice_place": c.practicePlace ?? "", "course_months": c.courseMonths.map(String.init) ?? "", "course_cost": c.courseCost?.decimalString ?? ""]), as: UTF8.self)
+        let number = "SC-\(app.region_iso)-\(on.year)-\(String(format: "%06d", app.id))"
+        guard let row = try await ctx.sql.insert(into: "contracts")
+            .columns("application_id", "person_id", "region_iso", "district_id", "number", "signed_on", "starts_on", "ends_on", "employer_id", "provider_id", "employer_notice", "provider_notice", "next_monitoring")
+            .values(SQLBind(app.id), SQLBind(app.person_id), SQLBind(app.region_iso), SQLBind(app.district_id), SQLBind(number), SQLBind(on.iso), SQLBind(c.startsOn.iso), SQLBind(c.endsOn.iso),
+                    SQLBind(c.employerID), SQLBind(c.providerID), SQLBind(employerNotice), SQLBind(providerNotice), SQLBind(monitor.value.iso))
+            .returning("id").first(decoding: R.self) else { throw StoreError.conflict("contract not created") }
+        for (party, text, due) in Self.defaultObligations(app.measureValue, starts: c.startsOn, ends: c.endsOn)
+        where (party != .employer || c.employerID != nil) && (party != .provider || c.providerID != nil) {
+            try await ctx.sql.insert(into: "contract_obligations").columns("contract_id", "party", "text", "due_on")
+                .values(SQLBind(row.id), SQLBind(party.rawValue), SQLBind(text), SQLBind(rules.calendar.onOrNextWorkingDay(due).iso)).run()
+        }
+        try ctx.audit("create", entity: "contract", id: String(row.id), after: ContractSnapshot(application_id: app.id, number: number, starts_on: c.startsOn.iso, ends_on: c.endsOn.iso, employer_id: c.employerID, provider_id: c.providerID))
+        return row.id
+    }
+
+    struct SuspensionSnapshot: Encodable, Sendable { let person_id: Int; let suspended_on: String; let event: String; let resumed_on: String? }
+
+    /// A5: suspends the person's TSA when the rule says so; returns the explanation either way.
+    func applyTSA(_ ctx: WriteContext, person: PersonRow, facts: PersonFacts, event ev: ParticipationEvent, contractID: Int?, on: CivilDate, rules: RuleContext) async throws -> [ExplanationStep] {
+        let r = try Rules.tsaSuspension(facts: facts, event: ev, rules)
+        guard r.value.suspend, person.tsa_suspended_on == nil else { return r.steps }
+        try await ctx.sql.insert(into: "tsa_suspensions").columns("person_id", "region_iso", "district_id", "suspended_on", "event", "contract_id", "explanation")
+            .values(SQLBind(person.id), SQLBind(person.region_iso), SQLBind(person.district_id), SQLBind(on.iso), SQLBind(ev.rawValue), SQLBind(contractID), SQLBind(try Self.explanationJSON(r.steps))).run()
+        try await ctx.sql.update("persons").set("tsa_suspended_on", to: SQLBind(on.iso)).where("id", .equal, SQLBind(person.id)).run()
+        try ctx.audit("suspend", entity: "tsa", id: String(person.id), after: SuspensionSnapshot(person_id: person.id, suspended_on: on.iso, event: ev.rawValue, resumed_on: nil))
+        try await event(ctx, person: person.id, on: on, kind: "tsa_suspended", args: ["event": ev.rawValue, "contract": contractID.map(String.init) ?? ""], explanation: r.steps)
+        return r.steps
+    }
+
+    /// A5: taking part again restores the person's TSA.
+    func restoreTSAIfSuspended(_ ctx: WriteContext, person: PersonRow, on: CivilDate) async throws -> [ExplanationStep] {
+        guard let since = person.tsa_suspended_on else { return [] }
+        try await ctx.sql.update("tsa_suspensions").set("resumed_on", to: SQLBind(on.iso)).where("person_id", .equal, SQLBind(person.id)).where("resumed_on", .is, SQLLiteral.null).run()
+        try await ctx.sql.update("persons").set("tsa_suspended_on", to: SQLBind(Optional<String>.none)).where("id", .equal, SQLBind(person.id)).run()
+        let step = ExplanationStep(rule: "A5", text: "participation resumed on \(on.iso): TSA suspended since \(since) is restored")
+        try ctx.audit("resume", entity: "tsa", id: String(person.id), before: SuspensionSnapshot(person_id: person.id, suspended_on: since, event: "", resumed_on: nil),
+                      after: SuspensionSnapshot(person_id: person.id, suspended_on: since, event: "", resumed_on: on.iso))
+        try await event(ctx, person: person.id, on: on, kind: "tsa_restored", args: ["since": since], explanation: [step])
+        return [step]
+    }
+
+    // MARK: contract follow-up
+
+    struct ObligationSnapshot: Encodable, Sendable { let contract_id: Int; let text: String; let due_on: String; let fulfilled_on: String? }
+
+    public func fulfilObligation(_ obligationID: Int, on date: CivilDate? = nil, by user: UserContext) async throws {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("obligation", "read_only")]) }
+        let on = date ?? today()
+        guard let o = try await store.sql.select().column("*").from("contract_obligations").where("id", .equal, SQLBind(obligationID)).first(decoding: ObligationRow.self),
+              let c = try await contract(o.contract_id, scope: user.scope) else { throw StoreError.notFound }
+        guard o.fulfilled_on == nil else { return }
+        try await store.write(as: user.actor) { ctx in
+            try await ctx.sql.update("contract_obligations").set("fulfilled_on", to: SQLBind(on.iso)).where("id", .equal, SQLBind(obligationID)).run()
+            try ctx.audit("fulfil", entity: "contract_obligation", id: String(obligationID), before: ObligationSnapshot(contract_id: c.id, text: o.text, due_on: o.due_on, fulfilled_on: nil),
+                          after: ObligationSnapshot(contract_id: c.id, text: o.text, due_on: o.due_on, fulfilled_on: on.iso))
+            try await event(ctx, person: c.person_id, on: on, kind: "obligation_fulfilled", args: ["contract": String(c.id), "party": o.party, "text": o.text])
+        }
+    }
+
+    struct VisitSnapshot: Encodable, Sendable { let contract_id: Int; let visited_on: String; let note: String; let next: String }
+
+    /// Records a monitoring visit or check (A3); the next one falls due by the interval.
+    public func addMonitoring(contract contractID: Int, visitedOn: CivilDate, note: String, env: RulesEnvironment, by user: UserContext) async throws {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("note", "read_only")]) }
+        guard let c = try await contract(contractID, scope: user.scope) else { throw StoreError.notFound }
+        let n = note.trimmingCharacters(in: .whitespaces)
+        var errors: [FieldError] = []
+        if n.isEmpty || n.count > 2000 { errors.append(FieldError("note", "note_required")) }
+        if visitedOn > today() { errors.append(FieldError("visited_on", "date_future")) }
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        let next = try Rules.monitoringDue(since: visitedOn, env.context(on: visitedOn))
+        try await store.write(as: user.actor) { ctx in
+            try await ctx.sql.insert(into: "contract_monitoring").columns("contract_id", "visited_on", "note", "by_login").values(SQLBind(contractID), SQLBind(visitedOn.iso), SQLBind(n), SQLBind(user.login)).run()
+            try await ctx.sql.update("contracts").set("next_monitoring", to: SQLBind(next.value.iso)).where("id", .equal, SQLBind(contractID)).run()
+            try ctx.audit("create", entity: "contract_monitoring", id: String(contractID), after: VisitSnapshot(contract_id: contractID, visited_on: visitedOn.iso, note: n, next: next.value.iso))
+            try await event(ctx, person: c.person_id, on: visitedOn, kind: "monitoring", args: ["contract": String(contractID), "next": next.value.iso], explanation: next.steps)
+        }
+    }
+
+    public enum Sanction: String, Sendable, CaseIterable { case warning, tsaSuspension = "tsa_suspension", termination }
+
+    struct BreachSnapshot: Encodable, Sendable { let contract_id: Int; let party: String; let occurred_on: String; let description: String; let sanction: String }
+
+    /// Records a breach of the contract. A participant's breach runs the TSA rule (A5); a termination sanction ends
+    /// the application. Returns whether TSA was suspended.
+    @discardableResult
+    public func recordBreach(contract contractID: Int, party: ContractParty, occurredOn: CivilDate, description: String, sanction: Sanction,
+                             env: RulesEnvironment, by user: UserContext) async throws -> Bool {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("description", "read_only")]) }
+        guard let c = try await contract(contractID, scope: user.scope), let app = try await application(c.application_id, scope: user.scope),
+              let person = try await person(c.person_id, scope: user.scope) else { throw StoreError.notFound }
+        let d = description.trimmingCharacters(in: .whitespaces)
+        var errors: [FieldError] = []
+        if d.isEmpty || d.count > 2000 { errors.append(FieldError("description", "note_required")) }
+        if occurredOn > today() { errors.append(FieldError("occurred_on", "date_future")) }
+        if ![.contractSigned, .active].contains(app.stateValue) { errors.append(FieldError("description", "contract_not_running")) }
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        let facts = try await self.facts(person, on: occurredOn)
+        let rules = env.context(on: occurredOn)
+        let suspended: Bool = try await store.write(as: user.actor) { ctx in
+            try await ctx.sql.insert(into: "contract_breaches").columns("contract_id", "party", "occurred_on", "description", "sanction")
+                .values(SQLBind(contractID), SQLBind(party.rawValue), SQLBind(occurredOn.iso), SQLBind(d), SQLBind(sanction.rawValue)).run()
+            try ctx.audit("create", entity: "contract_breach", id: String(contractID), after: BreachSnapshot(contract_id: contractID, party: party.rawValue, occurred_on: occurredOn.iso, description: d, sanction: sanction.rawValue))
+            var steps: [ExplanationStep] = []
+            if party == .participant {
+                steps = try await self.applyTSA(ctx, person: person, facts: facts, event: .breach, contractID: contractID, on: occurredOn, rules: rules)
+            }
+            try await event(ctx, person: c.person_id, on: occurredOn, kind: "breach", args: ["contract": String(contractID), "party": party.rawValue, "sanction": sanction.rawValue], explanation: steps.isEmpty ? nil : steps)
+            if sanction == .termination, let next = app.stateValue.after(.terminate, measure: app.measureValue) {
+                try await ctx.sql.update("applications").set("state", to: SQLBind(next.rawValue)).set("updated_at", to: SQLBind(AuditLog.timestamp(ctx.now))).where("id", .equal, SQLBind(app.id)).run()
+                try ctx.audit("terminate", entity: "application", id: String(app.id),
+                              before: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: app.state, submitted_on: app.submitted_on, decided_on: app.decided_on, refusal_reason: app.refusal_reason),
+                              after: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: next.rawValue, submitted_on: app.submitted_on, decided_on: app.decided_on, refusal_reason: app.refusal_reason))
+                try await event(ctx, person: c.person_id, on: occurredOn, kind: "application_terminate", args: ["application": String(app.id), "measure": app.measure, "from": app.state, "to": next.rawValue, "note": "breach"])
+            }
+            let wouldSuspend = try Rules.tsaSuspension(facts: facts, event: .breach, rules).value.suspend
+            return party == .participant && person.tsa_suspended_on == nil && wouldSuspend
+        }
+        return suspended
+    }
+
+    // MARK: worklist
+
+    /// What is due or overdue by `horizon` (today by default) in the scope, earliest first.
+    public func worklist(scope: Scope, through horizon: CivilDate? = nil, limit: Int = 300) async throws -> [WorklistItem] {
+        let until = horizon ?? today()
+        struct A: Decodable { let id: Int; let person_id: Int; let measure: String; let state: String; let decision_due: String; let signing_due: String?; let last_name: String; let first_name: String }
+        let apps = try await Registry.restrict(store.sql.select()
+            .columns(SQLColumn("id", table: "a"), SQLColumn("person_id", table: "a"), SQLColumn("measure", table: "a"), SQLColumn("state", table: "a"),
+                     SQLColumn("decision_due", table: "a"), SQLColumn("signing_due", table: "a"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
+            .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
+            .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "a"), .equal, SQLColumn("id", table: "p"))
+            .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.submitted, .underReview, .included].map(\.rawValue))), scope: scope, table: "a")
+            .limit(limit).all(decoding: A.self)
+        var items: [WorklistItem] = []
+        for a in apps {
+            let name = a.last_name + " " + a.first_name
+            if a.state == ApplicationState.included.rawValue, let s = a.signing_due, let due = CivilDate(iso: s), due <= until {
+                let needsContract = Measure(rawValue: a.measure)?.needsSocialContract ?? true
+                items.append(WorklistItem(kind: needsContract ? .contract : .activation, due: due, personID: a.person_id, personName: name, applicationID: a.id, contractID: nil, detail: a.measure))
+            } else if a.state != ApplicationState.included.rawValue, let due = CivilDate(iso: a.decision_due), due <= until {
+                items.append(WorklistItem(kind: .decision, due: due, personID: a.person_id, personName: name, applicationID: a.id, contractID: nil, detail: a.measure))
+            }
+        }
+        struct C: Decodable { let id: Int; let person_id: Int; let application_id: Int; let next_monitoring: String; let number: String; let last_name: String; let first_name: String }
+        let contracts = try await Registry.restrict(store.sql.select()
+            .columns(SQLColumn("id", table: "c"), SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("next_monitoring", table: "c"),
+                     SQLColumn("number", table: "c"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
+            .from(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")))
+            .join(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
+            .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
+            .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
+            .where(SQLColumn("next_monitoring", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
+            .limit(limit).all(decoding: C.self)
+        for c in contracts {
+            items.append(WorklistItem(kind: .monitoring, due: CivilDate(iso: c.next_monitoring)!, personID: c.person_id, personName: c.last_name + " " + c.first_name, applicationID: c.application_id, contractID: c.id, detail: c.number))
+        }
+        struct O: Decodable { let id: Int; let contract_id: Int; let party: String; let text: String; let due_on: String; let person_id: Int; let application_id: Int; let last_name: String; let first_name: String }
+        let obligations = try await Registry.restrict(store.sql.select()
+            .columns(SQLColumn("id", table: "o"), SQLColumn("contract_id", table: "o"), SQLColumn("party", table: "o"), SQLColumn("text", table: "o"), SQLColumn("due_on", table: "o"),
+                     SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
+            .from(SQLAlias(SQLIdentifier("contract_obligations"), as: SQLIdentifier("o")))
+            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("contract_id", table: "o"), .equal, SQLColumn("id", table: "c"))
+            .join(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
+            .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
+            .where(SQLColumn("fulfilled_on", table: "o"), .is, SQLLiteral.null)
+            .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
+            .where(SQLColumn("due_on", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
+            .limit(limit).all(decoding: O.self)
+        for o in obligations {
+            items.append(WorklistItem(kind: .obligation, due: CivilDate(iso: o.due_on)!, personID: o.person_id, personName: o.last_name + " " + o.first_name, applicationID: o.application_id, contractID: o.contract_id, detail: o.party + "|" + o.text))
+        }
+        return items.sorted { ($0.due, $0.kind.rawValue, $0.personName) < ($1.due, $1.kind.rawValue, $1.personName) }
+    }
+}

@@ -1,0 +1,131 @@
+import FluentKit
+import SQLKit
+
+struct UpdatePersonsAddCasework: AsyncMigration {
+    static let columns: [(String, DatabaseSchema.DataType)] = [
+        ("education", .string), ("occupation_isco", .string), ("consent_on", .string), ("consent_scope", .string),
+        ("consent_by", .string), ("tsa_recipient", .bool), ("tsa_suspended_on", .string),
+    ]
+    // SQLite adds one column per ALTER TABLE.
+    func prepare(on db: any Database) async throws {
+        for (name, type) in Self.columns { try await db.schema("persons").field(.definition(name: .key(FieldKey(stringLiteral: name)), dataType: type, constraints: [])).update() }
+    }
+    func revert(on db: any Database) async throws {
+        for (name, _) in Self.columns { try await db.schema("persons").deleteField(FieldKey(stringLiteral: name)).update() }
+    }
+}
+
+struct CreateCasework: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        try await db.schema("person_categories")
+            .field("id", .int, .identifier(auto: true))
+            .field("person_id", .int, .required, .references("persons", "id"))
+            .field("category", .string, .required)
+            .field("from_date", .string, .required)
+            .field("to_date", .string)
+            .create()
+        try await db.schema("household_members")
+            .field("id", .int, .identifier(auto: true))
+            .field("person_id", .int, .required, .references("persons", "id"))
+            .field("full_name", .string, .required)
+            .field("relation", .string, .required)
+            .field("birth_date", .string, .required)
+            .field("sex", .string, .required)
+            .field("disabled", .bool, .required)
+            .field("ill", .bool, .required)
+            .create()
+        try await db.schema("applications")
+            .field("id", .int, .identifier(auto: true))
+            .field("person_id", .int, .required, .references("persons", "id"))
+            .field("region_iso", .string, .required)
+            .field("district_id", .int, .required)
+            .field("measure", .string, .required)
+            .field("state", .string, .required)
+            .field("submitted_on", .string, .required)
+            .field("decision_due", .string, .required)
+            .field("eligible", .bool, .required)
+            .field("priorities", .string, .required)
+            .field("eligibility", .custom(SQLRaw("TEXT")), .required)
+            .field("decided_on", .string)
+            .field("refusal_reason", .string)
+            .field("refusal_text", .string)
+            .field("signing_due", .string)
+            .field("updated_at", .string, .required)
+            .create()
+        try await db.schema("contracts")
+            .field("id", .int, .identifier(auto: true))
+            .field("application_id", .int, .required, .references("applications", "id"))
+            .field("person_id", .int, .required, .references("persons", "id"))
+            .field("region_iso", .string, .required)
+            .field("district_id", .int, .required)
+            .field("number", .string, .required)
+            .field("signed_on", .string, .required)
+            .field("starts_on", .string, .required)
+            .field("ends_on", .string, .required)
+            .field("employer_id", .int, .references("organisations", "id"))
+            .field("provider_id", .int, .references("organisations", "id"))
+            .field("employer_notice", .custom(SQLRaw("TEXT")))
+            .field("provider_notice", .custom(SQLRaw("TEXT")))
+            .field("next_monitoring", .string, .required)
+            .unique(on: "number")
+            .unique(on: "application_id")
+            .create()
+        try await db.schema("contract_obligations")
+            .field("id", .int, .identifier(auto: true))
+            .field("contract_id", .int, .required, .references("contracts", "id"))
+            .field("party", .string, .required)
+            .field("text", .string, .required)
+            .field("due_on", .string, .required)
+            .field("fulfilled_on", .string)
+            .create()
+        try await db.schema("contract_monitoring")
+            .field("id", .int, .identifier(auto: true))
+            .field("contract_id", .int, .required, .references("contracts", "id"))
+            .field("visited_on", .string, .required)
+            .field("note", .string, .required)
+            .field("by_login", .string, .required)
+            .create()
+        try await db.schema("contract_breaches")
+            .field("id", .int, .identifier(auto: true))
+            .field("contract_id", .int, .required, .references("contracts", "id"))
+            .field("party", .string, .required)
+            .field("occurred_on", .string, .required)
+            .field("description", .string, .required)
+            .field("sanction", .string, .required)
+            .create()
+        try await db.schema("tsa_suspensions")
+            .field("id", .int, .identifier(auto: true))
+            .field("person_id", .int, .required, .references("persons", "id"))
+            .field("region_iso", .string, .required)
+            .field("district_id", .int, .required)
+            .field("suspended_on", .string, .required)
+            .field("event", .string, .required)
+            .field("contract_id", .int)
+            .field("explanation", .custom(SQLRaw("TEXT")), .required)
+            .field("resumed_on", .string)
+            .create()
+        try await db.schema("person_events")
+            .field("id", .int, .identifier(auto: true))
+            .field("person_id", .int, .required, .references("persons", "id"))
+            .field("at", .string, .required)
+            .field("on_date", .string, .required)
+            .field("kind", .string, .required)
+            .field("args", .custom(SQLRaw("TEXT")), .required)
+            .field("explanation", .custom(SQLRaw("TEXT")))
+            .field("actor", .string, .required)
+            .create()
+        guard let sql = db as? any SQLDatabase else { return }
+        try await sql.create(index: "applications_district_state_idx").on("applications").column("district_id").column("state").run()
+        try await sql.create(index: "applications_person_idx").on("applications").column("person_id").run()
+        try await sql.create(index: "contracts_district_idx").on("contracts").column("district_id").run()
+        try await sql.create(index: "obligations_contract_idx").on("contract_obligations").column("contract_id").run()
+        try await sql.create(index: "person_events_person_idx").on("person_events").column("person_id").column("id").run()
+        try await sql.create(index: "person_categories_person_idx").on("person_categories").column("person_id").run()
+        try await sql.create(index: "tsa_suspensions_district_idx").on("tsa_suspensions").column("district_id").run()
+    }
+    func revert(on db: any Database) async throws {
+        for t in ["person_events", "tsa_suspensions", "contract_breaches", "contract_monitoring", "contract_obligations", "contracts", "applications", "household_members", "person_categories"] {
+            try await db.schema(t).delete()
+        }
+    }
+}
