@@ -16,6 +16,7 @@ public struct FieldError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Several field problems found together (nothing was written).
 public struct FieldErrors: Error, Sendable, CustomStringConvertible {
     public let errors: [FieldError]
+    public init(errors: [FieldError]) { self.errors = errors }
     public var description: String { errors.map(\.description).joined(separator: "; ") }
 }
 

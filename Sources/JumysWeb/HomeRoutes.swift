@@ -48,8 +48,20 @@ struct HomeRoutes: RouteCollection {
         }
         tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
         tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))
+        var worklist: Node<HTML.BodyContext> = .empty
+        if user.role == .caseworker {
+            let cases = CaseStore(store: req.jumys.store)
+            let today = cases.today()
+            // Due or overdue today, and what falls due in the next two weeks.
+            let items = try await cases.worklist(scope: user.scope, through: today.adding(days: 14))
+            worklist = CaseworkViews.worklist(ctx, items: items, today: today)
+        }
+        if user.scope != .organisation(Int64(user.organisationID ?? -1)) {
+            tiles.insert((ctx.t("home.tile.tsa"), ctx.t("home.tile.tsa.text"), "/tsa"), at: 1)
+        }
         let html = Layout.page(ctx, title: ctx.t("home.title"),
             .h1(.text(ctx.t("home.greeting", ["name": user.displayName]))),
+            worklist,
             .p(.class("lead"), .text(ctx.t("home.role.\(user.role.rawValue)"))),
             .dl(.class("summary"),
                 .dt(.text(ctx.t("home.role"))), .dd(.text(ctx.t("role.\(user.role.rawValue)"))),

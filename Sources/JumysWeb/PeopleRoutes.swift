@@ -31,12 +31,9 @@ struct PeopleRoutes: RouteCollection {
     }
 
     @Sendable func card(req: Request) async throws -> Response {
-        let user = try req.requireUser()
-        guard let id = req.parameters.get("id", as: Int.self),
-              let person = try await req.jumys.registry.person(id: id, scope: user.scope) else {
-            throw Abort(.notFound)
-        }
-        return HTMLResponse.make(PersonView.render(PageContext(req), person))
+        _ = try req.requireUser()
+        guard let id = req.parameters.get("id", as: Int.self) else { throw Abort(.notFound) }
+        return try await CaseworkViews.personCard(req, id: id)
     }
 }
 
@@ -44,6 +41,7 @@ enum PeopleView {
     static func render(_ ctx: PageContext, query: String, page: Page<JumysStore.PersonView>) -> String {
         Layout.page(ctx, title: ctx.t("people.title"),
             .h1(.text(ctx.t("people.title"))),
+            ctx.user?.canWrite == true && ctx.user?.role != .contractor && ctx.user?.role != .lender ? .p(.a(.class("button"), .href("/people/new"), .text(ctx.t("register.title")))) : .empty,
             .form(.method(.post), .action("/people/search"), .class("search"), .attribute(named: "role", value: "search"),
                 .div(ctx.csrfField()),
                 .div(.class("field"),
@@ -88,25 +86,6 @@ enum PeopleView {
             .input(.type(.hidden), .name("q"), .value(query)),
             .input(.type(.hidden), .name("cursor"), .value(cursor)),
             .button(.type(.submit), .class("button secondary"), .text(ctx.t("list.next")))
-        )
-    }
-}
-
-enum PersonView {
-    static func render(_ ctx: PageContext, _ p: JumysStore.PersonView) -> String {
-        Layout.page(ctx, title: p.fullName,
-            .p(.a(.href("/people"), .text("← " + ctx.t("people.title")))),
-            .h1(.text(p.fullName)),
-            .dl(.class("summary"),
-                .dt(.text(ctx.t("person.iin"))), .dd(.class("mono"), .text(p.iin)),
-                .dt(.text(ctx.t("person.birth_date"))), .dd(.text(p.birth_date)),
-                .dt(.text(ctx.t("person.sex"))), .dd(.text(ctx.t("sex.\(p.sex)"))),
-                .dt(.text(ctx.t("person.region"))), .dd(.text(ScopeNames.localized(kk: p.region_name_kk, ru: p.region_name_ru, en: p.region_name_en, ctx.lang))),
-                .dt(.text(ctx.t("person.district"))), .dd(.text(ScopeNames.localized(kk: p.district_name_kk, ru: p.district_name_ru, en: p.district_name_en, ctx.lang))),
-                .dt(.text(ctx.t("person.settlement_kind"))), .dd(.text(ctx.t(p.is_rural ? "settlement.rural" : "settlement.urban"))),
-                .dt(.text(ctx.t("person.phone"))), .dd(.text(p.phone ?? "—")),
-                .dt(.text(ctx.t("person.email"))), .dd(.text(p.email ?? "—"))
-            )
         )
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import JumysDomain
+import JumysRules
+import JumysStore
 import Testing
 @testable import JumysWeb
 
@@ -30,7 +32,34 @@ import Testing
         for role in Role.allCases { used.insert("role.\(role.rawValue)"); used.insert("home.role.\(role.rawValue)") }
         for s in Sex.allCases { used.insert("sex.\(s.rawValue)") }
         for k in ["400", "401", "403", "404", "413", "422", "429", "500", "csrf", "readonly"] { used.insert("error.\(k)"); used.insert("error.\(k).next") }
-        used.formUnion(["settlement.rural", "settlement.urban", "home.access.write", "home.access.read", "people.none", "people.not_found"])
+        used.formUnion(["settlement.rural", "settlement.urban", "home.access.write", "home.access.read", "people.none", "people.not_found", "yes", "no"])
+        func family<E: RawRepresentable & CaseIterable>(_ prefix: String, _: E.Type) where E.RawValue == String { for e in E.allCases { used.insert("\(prefix).\(e.rawValue)") } }
+        family("measure", Measure.self); family("state", ApplicationState.self); family("action", ApplicationAction.self)
+        family("category", PersonCategory.self); family("education", EducationLevel.self); family("refusal", RefusalReason.self)
+        family("party", ContractParty.self); family("relation", HouseholdRelation.self); family("sanction", CaseStore.Sanction.self)
+        family("tsa_event", ParticipationEvent.self); family("unit", ParameterUnit.self)
+        for k in ["rural_youth", "rural_woman", "unemployed_youth", "neet_youth", "student"] { used.insert("priority.\(k)") }
+        for k in ["no_consent", "not_in_category", "not_working_age", "not_youth"] { used.insert("reason.\(k)") }
+        for k in ["decision", "contract", "activation", "monitoring", "obligation"] { used.insert("worklist.kind.\(k)") }
+        // Every event kind and obligation text the store writes, and every field error code it reports.
+        let store = sources.deletingLastPathComponent().appendingPathComponent("Sources/JumysStore")
+        for file in try FileManager.default.subpaths(atPath: store.path) ?? [] where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: store.appendingPathComponent(file), encoding: .utf8)
+            for m in text.matches(of: /kind: "([a-z_]+[a-z])"/) { used.insert("event.\(m.1)") }
+            for m in text.matches(of: /"(obligation\.[a-z_.]+)"/) { used.insert(String(m.1)) }
+            for m in text.matches(of: /FieldError\("[a-z_]+", "([a-z_]+)"/) { used.insert("error.field.\(m.1)") }
+        }
+        for a in ApplicationAction.allCases { used.insert("event.application_\(a.rawValue)") }
+        // Any key-shaped literal in the web sources whose namespace is one of the translation files' namespaces.
+        let namespaces = Set(translator.tables[.en]!.keys.map { String($0.split(separator: ".").first!) })
+        for file in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for m in text.matches(of: /"([a-z_]+(?:\.[a-z0-9_]+)+)"/) {
+                let key = String(m.1)
+                if namespaces.contains(String(key.split(separator: ".").first!)) && !key.hasSuffix(".") { used.insert(key) }
+            }
+            for m in text.matches(of: /FieldError\("[a-z_]+", "([a-z_]+)"/) { used.insert("error.field.\(m.1)") }
+        }
         for lang in Lang.allCases {
             let missing = used.subtracting(translator.tables[lang]!.keys).sorted()
             #expect(missing == [], "missing in \(lang)")

@@ -1,0 +1,77 @@
+import JumysDomain
+import JumysStore
+import Plot
+
+/// Small form helpers in the GOV.UK manner: label above the field, hint, the error next to the field.
+struct FormKit {
+    let ctx: PageContext
+    let errors: [(field: String, message: String)]
+    let values: [String: String]
+
+    func has(_ f: String) -> Bool { errors.contains { $0.field == f } }
+
+    func error<C: HTML.BodyContext>(_ f: String) -> Node<C> {
+        guard let e = errors.first(where: { $0.field == f }) else { return .empty }
+        return .p(.class("field-error"), .id("\(f)-error"), .text(e.message))
+    }
+
+    func text<C: HTML.BodyContext>(_ name: String, _ label: String, hint: String? = nil, type: HTMLInputType = .text, width: String? = nil) -> Node<C> {
+        .div(.class(has(name) ? "field has-error" : "field"),
+             .label(.for(name), .text(label)),
+             hint.map { .p(.class("hint"), .text($0)) } ?? .empty,
+             error(name),
+             .input(.type(type), .id(name), .name(name), .value(values[name] ?? ""), width.map { .class($0) } ?? .class("")))
+    }
+
+    func select<C: HTML.BodyContext>(_ name: String, _ label: String, options: [(String, String)], blank: Bool = true) -> Node<C> {
+        .div(.class(has(name) ? "field has-error" : "field"),
+             .label(.for(name), .text(label)), error(name),
+             .select(.id(name), .attribute(named: "name", value: name),
+                     blank ? .element(named: "option", nodes: [.attribute(named: "value", value: ""), .text("—")]) : .empty,
+                     .forEach(options) { o in
+                        .element(named: "option", nodes: [.attribute(named: "value", value: o.0), values[name] == o.0 ? .attribute(named: "selected", value: "selected") : .empty, .text(o.1)])
+                     }))
+    }
+
+    func checkboxes<C: HTML.BodyContext>(_ name: String, _ legend: String, options: [(String, String)], checked: Set<String>) -> Node<C> {
+        .fieldset(.class(has(name) ? "field has-error" : "field"),
+                  .element(named: "legend", nodes: [.text(legend)]), error(name),
+                  .forEach(options) { o in
+                    .div(.class("choice"),
+                         .input(.type(.checkbox), .id("\(name)-\(o.0)"), .name("\(name)[]"), .value(o.0), checked.contains(o.0) ? .attribute(named: "checked", value: "checked") : .class("")),
+                         .label(.for("\(name)-\(o.0)"), .class("inline-label"), .text(o.1)))
+                  })
+    }
+
+    func checkbox<C: HTML.BodyContext>(_ name: String, _ label: String, checked: Bool) -> Node<C> {
+        .div(.class(has(name) ? "field choice has-error" : "field choice"), error(name),
+             .input(.type(.checkbox), .id(name), .name(name), .value("true"), checked ? .attribute(named: "checked", value: "checked") : .class("")),
+             .label(.for(name), .class("inline-label"), .text(label)))
+    }
+
+    func radios<C: HTML.BodyContext>(_ name: String, _ legend: String, options: [(String, String)]) -> Node<C> {
+        .fieldset(.class(has(name) ? "field has-error" : "field"),
+                  .element(named: "legend", nodes: [.text(legend)]), error(name),
+                  .forEach(options) { o in
+                    .div(.class("choice"),
+                         .input(.type(.radio), .id("\(name)-\(o.0)"), .name(name), .value(o.0), values[name] == o.0 ? .attribute(named: "checked", value: "checked") : .class("")),
+                         .label(.for("\(name)-\(o.0)"), .class("inline-label"), .text(o.1)))
+                  })
+    }
+}
+
+extension PageContext {
+    /// Translations of the field errors the store reports.
+    func messages(_ e: FieldErrors) -> [(field: String, message: String)] {
+        e.errors.map { err in
+            var args = err.args
+            if let d = args["district_\(lang.rawValue)"] { args["district"] = d }
+            if let a = args["action"] { args["action"] = t("action.\(a)") }
+            if let f = args["from"] { args["from"] = t("state.\(f)") }
+            if let r = args["reasons"] { args["reasons"] = r.split(separator: ",").map { t("reason.\($0.trimmingCharacters(in: .whitespaces))") }.joined(separator: ", ") }
+            return (err.field, t("error.field.\(err.code)", args))
+        }
+    }
+
+    func date(_ iso: String?) -> String { iso ?? "—" }
+}
