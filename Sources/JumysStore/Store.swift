@@ -76,7 +76,7 @@ public final class Store: Sendable {
 
     /// - Parameter postgresSchema: on PostgreSQL, the schema to work in (tests give each run its own).
     public init(location: StoreLocation, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
-                postgresSchema: String? = nil,
+                postgresSchema: String? = nil, postgresConnectionsPerLoop: Int = 8,
                 eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 threadPool: NIOThreadPool = .singleton) throws {
         self.location = location
@@ -98,7 +98,7 @@ public final class Store: Sendable {
             do {
                 var pg = try SQLPostgresConfiguration(url: url)
                 if let postgresSchema { pg.searchPath = [postgresSchema] }
-                databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: 8, encodingContext: .default, decodingContext: .default, sqlLogLevel: .trace), as: .psql)
+                databases.use(.postgres(configuration: pg, maxConnectionsPerEventLoop: postgresConnectionsPerLoop, encodingContext: .default, decodingContext: .default, sqlLogLevel: .trace), as: .psql)
             } catch {
                 throw StoreError.configuration("DATABASE_URL is not a valid PostgreSQL URL")
             }
@@ -160,10 +160,11 @@ public final class Store: Sendable {
         let location = try StoreLocation.parse(environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "sqlite:\(NSTemporaryDirectory())jumys-test-\(UUID().uuidString).sqlite")
         guard case .postgres = location else { return try Store(location: location, logger: logger, now: now) }
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let admin = try Store(location: location, logger: logger)
+        // Tests run in parallel, each with its own store: small pools keep them under the server's connection limit.
+        let admin = try Store(location: location, logger: logger, postgresConnectionsPerLoop: 1)
         try await admin.sql.raw("CREATE SCHEMA \(ident: schema)").run()
         await admin.shutdown()
-        return try Store(location: location, logger: logger, now: now, postgresSchema: schema)
+        return try Store(location: location, logger: logger, now: now, postgresSchema: schema, postgresConnectionsPerLoop: 2)
     }
 
     /// Removes what `isolated` made (the schema or the file).
