@@ -67,7 +67,7 @@ struct AdminRoutes: RouteCollection {
                  err(name), control)
         }
         func option(_ value: String, _ text: String, selected: String?) -> Node<HTML.SelectContext> {
-            .element(named: "option", nodes: [.attribute(named: "value", value: value), value == selected ? .attribute(named: "selected") : .empty, .text(text)])
+            .element(named: "option", nodes: [.attribute(named: "value", value: value, ignoreIfValueIsEmpty: false), value == selected ? .attribute(named: "selected") : .empty, .text(text)])
         }
         let html = Layout.page(ctx, title: ctx.t("admin.users.add"),
             .div(.class("narrow"),

@@ -27,9 +27,9 @@ struct FormKit {
         .div(.class(has(name) ? "field has-error" : "field"),
              .label(.for(name), .text(label)), error(name),
              .select(.id(name), .attribute(named: "name", value: name),
-                     blank ? .element(named: "option", nodes: [.attribute(named: "value", value: ""), .text("—")]) : .empty,
+                     blank ? .element(named: "option", nodes: [.attribute(named: "value", value: "", ignoreIfValueIsEmpty: false), .text("—")]) : .empty,
                      .forEach(options) { o in
-                        .element(named: "option", nodes: [.attribute(named: "value", value: o.0), values[name] == o.0 ? .attribute(named: "selected", value: "selected") : .empty, .text(o.1)])
+                        .element(named: "option", nodes: [.attribute(named: "value", value: o.0, ignoreIfValueIsEmpty: false), values[name] == o.0 ? .attribute(named: "selected", value: "selected") : .empty, .text(o.1)])
                      }))
     }
 
