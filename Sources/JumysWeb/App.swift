@@ -75,6 +75,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try AdminRoutes().boot(routes: app.routes)
     try APIRoutes().boot(routes: app.routes)
     try RulesAPIRoutes().boot(routes: app.routes)
+    try CaseworkAPIRoutes().boot(routes: app.routes)
     try ParameterRoutes().boot(routes: app.routes)
 }
 

@@ -210,6 +210,9 @@ struct JumysErrorMiddleware: AsyncMiddleware {
         } catch {
             let status: HTTPResponseStatus
             var reason: String? = nil
+            if let fe = error as? FieldErrorsAbort {
+                return try ErrorResponder.response(req, status: fe.status, reason: nil, fieldErrors: fe.errors)
+            }
             if let abort = error as? any AbortError {
                 status = abort.status
                 reason = abort.reason

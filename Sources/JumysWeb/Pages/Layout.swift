@@ -93,7 +93,7 @@ enum Layout {
 
 /// Error pages and problem+json bodies.
 enum ErrorResponder {
-    static func response(_ req: Request, status: HTTPResponseStatus, reason: String?) throws -> Response {
+    static func response(_ req: Request, status: HTTPResponseStatus, reason: String?, fieldErrors: FieldErrors? = nil) throws -> Response {
         let key: String
         switch status.code {
         case 401: key = "error.401"
@@ -107,9 +107,12 @@ enum ErrorResponder {
         }
         let title = req.t(key)
         if req.isAPI {
-            struct Problem: Content { let type: String; let title: String; let status: Int; let detail: String?; let request_id: String }
-            let detail = status.code < 500 && reason != "csrf" && reason != "read-only" ? reason : nil
-            let body = Problem(type: "about:blank", title: title, status: Int(status.code), detail: detail, request_id: req.state.requestID)
+            struct FieldProblem: Content { let field: String; let code: String; let message: String }
+            struct Problem: Content { let type: String; let title: String; let status: Int; let detail: String?; let request_id: String; let errors: [FieldProblem]? }
+            let detail = status.code < 500 && reason != "csrf" && reason != "read-only" && fieldErrors == nil ? reason : nil
+            let ctx = PageContext(req)
+            let fields = fieldErrors.map { fe in zip(fe.errors, ctx.messages(fe)).map { FieldProblem(field: $0.0.field, code: $0.0.code, message: $0.1.message) } }
+            let body = Problem(type: "about:blank", title: title, status: Int(status.code), detail: detail, request_id: req.state.requestID, errors: fields)
             let res = Response(status: status)
             try res.content.encode(body)
             res.headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
