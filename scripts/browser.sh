@@ -18,3 +18,4 @@ trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf
 for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break; sleep 0.5; done
 mkdir -p artifacts/browser
 python3 tests/browser/foundation.py "http://127.0.0.1:$PORT" artifacts/browser
+python3 tests/browser/casework.py "http://127.0.0.1:$PORT" artifacts/browser

@@ -4,44 +4,21 @@ Usage: python3 tests/browser/foundation.py BASE_URL OUT_DIR  (server started wit
 import os
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import Checks, browser, navigate  # noqa: E402
 
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(out, exist_ok=True)
 
 
-def browser(lang):
-    o = Options()
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", f"--lang={lang}"):
-        o.add_argument(a)
-    o.add_experimental_option("prefs", {"intl.accept_languages": lang})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
-def navigate(d, element):
-    """Clicks and waits until the next page has replaced this one and finished loading."""
-    old = d.find_element(By.TAG_NAME, "html")
-    element.click()
-
-    def replaced(_):
-        try:
-            old.is_enabled()
-            return False
-        except (StaleElementReferenceException, WebDriverException):
-            # Chromedriver reports a replaced document either way.
-            return True
-
-    WebDriverWait(d, 20).until(replaced)
-    WebDriverWait(d, 20).until(lambda drv: drv.execute_script("return document.readyState") == "complete")
+checks = Checks()
+check = checks.check
 
 
 def shot(d, name):
-    d.save_screenshot(os.path.join(out, name + ".png"))
+    checks.shot(d, out, name)
 
 
 def sign_in(d, login, password="demo"):
@@ -49,19 +26,6 @@ def sign_in(d, login, password="demo"):
     d.find_element(By.ID, "login").send_keys(login)
     d.find_element(By.ID, "password").send_keys(password)
     navigate(d, d.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]"))
-
-
-failures = []
-passes = 0
-
-
-def check(cond, what):
-    global passes
-    print(("ok   " if cond else "FAIL ") + what)
-    if cond:
-        passes += 1
-    else:
-        failures.append(what)
 
 
 for lang, signin_title, people_title in (("kk", "Жүйеге кіру", "Адамдар"), ("ru", "Вход в систему", "Граждане")):
@@ -101,5 +65,4 @@ for lang, signin_title, people_title in (("kk", "Жүйеге кіру", "Ада
     finally:
         d.quit()
 
-print(f"browser: {passes} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+checks.finish("browser")
