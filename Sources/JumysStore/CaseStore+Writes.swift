@@ -177,3 +177,40 @@ extension CaseStore {
 extension String {
     var nilIfEmpty: String? { let t = trimmingCharacters(in: .whitespaces); return t.isEmpty ? nil : t }
 }
+
+extension CaseStore {
+    struct ConsentSnapshot: Encodable, Sendable { let consent_on: String?; let consent_scope: String?; let consent_by: String? }
+
+    /// Records consent to personal data processing for a person registered without it (e.g. imported).
+    public func recordConsent(person personID: Int, scope text: String?, by user: UserContext) async throws {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("consent", "read_only")]) }
+        guard let p = try await person(personID, scope: user.scope) else { throw StoreError.notFound }
+        guard p.consent_on == nil else { return }
+        let scope = text?.nilIfEmpty ?? "registration, eligibility checks, referrals and monitoring under the employment programmes"
+        let today = self.today()
+        try await store.write(as: user.actor) { ctx in
+            try await ctx.sql.update("persons").set("consent_on", to: SQLBind(today.iso)).set("consent_scope", to: SQLBind(scope)).set("consent_by", to: SQLBind(user.login))
+                .where("id", .equal, SQLBind(personID)).run()
+            try ctx.audit("update", entity: "person_consent", id: String(personID), before: ConsentSnapshot(consent_on: nil, consent_scope: nil, consent_by: nil),
+                          after: ConsentSnapshot(consent_on: today.iso, consent_scope: scope, consent_by: user.login))
+            try await event(ctx, person: personID, on: today, kind: "consent", args: ["scope": scope])
+        }
+    }
+
+    /// Adds an obligation of one party to a running contract (beyond the measure's standard ones).
+    public func addObligation(contract contractID: Int, party: ContractParty, text: String, due: CivilDate, by user: UserContext) async throws {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("obligation_text", "read_only")]) }
+        guard let c = try await contract(contractID, scope: user.scope), let a = try await application(c.application_id, scope: user.scope) else { throw StoreError.notFound }
+        let t = text.trimmingCharacters(in: .whitespaces)
+        var errors: [FieldError] = []
+        if t.isEmpty || t.count > 500 { errors.append(FieldError("obligation_text", "note_required")) }
+        if ![.contractSigned, .active].contains(a.stateValue) { errors.append(FieldError("obligation_text", "contract_not_running")) }
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        try await store.write(as: user.actor) { ctx in
+            try await ctx.sql.insert(into: "contract_obligations").columns("contract_id", "party", "text", "due_on")
+                .values(SQLBind(contractID), SQLBind(party.rawValue), SQLBind(t), SQLBind(due.iso)).run()
+            try ctx.audit("create", entity: "contract_obligation", id: String(contractID), after: ObligationSnapshot(contract_id: contractID, text: t, due_on: due.iso, fulfilled_on: nil))
+            try await event(ctx, person: c.person_id, on: self.today(), kind: "obligation_added", args: ["contract": String(contractID), "party": party.rawValue, "text": t, "due": due.iso])
+        }
+    }
+}

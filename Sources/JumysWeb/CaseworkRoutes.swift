@@ -14,6 +14,8 @@ struct CaseworkRoutes: RouteCollection {
         routes.post("people", ":id", "categories", use: addCategory)
         routes.post("people", ":id", "household", use: addMember)
         routes.post("people", ":id", "tsa", use: setTSA)
+        routes.post("people", ":id", "consent", use: recordConsent)
+        routes.post("contracts", ":id", "obligations", use: addObligation)
         routes.post("people", ":id", "applications", use: newApplication)
         routes.get("applications", ":id", use: showApplication)
         routes.post("applications", ":id", "actions", ":action", use: act)
@@ -127,6 +129,33 @@ struct CaseworkRoutes: RouteCollection {
         let f = try Self.form(req)
         try await Self.cases(req).setTSARecipient(person: id, f["tsa_recipient"] == "true", by: user)
         return req.redirect(to: "/people/\(id)#tsa", redirectType: .normal)
+    }
+
+    @Sendable func recordConsent(req: Request) async throws -> Response {
+        let user = try Self.requireWriter(req)
+        let id = try Self.id(req)
+        let f = try Self.form(req)
+        guard f["consent"] == "true" else {
+            return try await CaseworkViews.personCard(req, id: id, errors: PageContext(req).messages(FieldErrors(errors: [FieldError("consent", "consent_required")])), values: f, status: .unprocessableEntity)
+        }
+        do { try await Self.cases(req).recordConsent(person: id, scope: f["consent_scope"], by: user) } catch StoreError.notFound { throw Abort(.notFound) }
+        return req.redirect(to: "/people/\(id)", redirectType: .normal)
+    }
+
+    @Sendable func addObligation(req: Request) async throws -> Response {
+        let user = try Self.requireWriter(req)
+        let id = try Self.id(req)
+        let f = try Self.form(req)
+        do {
+            var errors: [FieldError] = []
+            let party = f["obligation_party"].flatMap(ContractParty.init(rawValue:)); if party == nil { errors.append(FieldError("obligation_party", "choose_from_list")) }
+            let due = f["obligation_due"].flatMap { CivilDate(iso: $0.trimmingCharacters(in: .whitespaces)) }; if due == nil { errors.append(FieldError("obligation_due", "date_invalid")) }
+            guard errors.isEmpty, let party, let due else { throw FieldErrors(errors: errors) }
+            try await Self.cases(req).addObligation(contract: id, party: party, text: f["obligation_text"] ?? "", due: due, by: user)
+            return req.redirect(to: "/contracts/\(id)#obligations", redirectType: .normal)
+        } catch let e as FieldErrors {
+            return try await CaseworkViews.contract(req, id: id, errors: PageContext(req).messages(e), values: f, status: .unprocessableEntity)
+        } catch StoreError.notFound { throw Abort(.notFound) }
     }
 
     @Sendable func newApplication(req: Request) async throws -> Response {

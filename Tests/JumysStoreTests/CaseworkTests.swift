@@ -270,3 +270,38 @@ extension TestClock {
         }
     }
 }
+
+@Suite struct ConsentAndObligationTests {
+    @Test func aPersonWithoutConsentCannotApplyUntilItIsRecorded() async throws {
+        try await withCases { f in
+            // Demo people arrive without consent, as an import from another system would.
+            let imported = iin(1987, 6, 6, .female, 33)
+            _ = try await DemoData.insertPersons([.init(iin: imported, lastName: "Омарова", firstName: "Дана", middleName: nil, regionISO: "KZ-71", districtID: f.district, isRural: false, phone: "+7 701 000 0000")], into: f.store, actor: .system)
+            let someone = try #require(try await PersonRecord.query(on: f.store.db).filter(\.$iin == imported.value).first())
+            do {
+                _ = try await f.cases.createApplication(person: someone.id!, measure: .training, env: f.env, by: f.caseworker)
+                Issue.record("applied without consent")
+            } catch let e as FieldErrors { #expect(e.errors.first?.code == "no_consent") }
+            try await f.cases.recordConsent(person: someone.id!, scope: nil, by: f.caseworker)
+            #expect(try await f.cases.person(someone.id!, scope: f.caseworker.scope)?.consent_on == "2021-05-05")
+            _ = try await f.cases.createApplication(person: someone.id!, measure: .training, env: f.env, by: f.caseworker)
+        }
+    }
+
+    @Test func anExtraObligationIsAddedToARunningContractOnly() async throws {
+        try await withCases { f in
+            let person = try await f.register(iin(1991, 1, 1, .male, 95))
+            let app = try await f.cases.createApplication(person: person, measure: .socialJob, env: f.env, by: f.caseworker)
+            try await f.cases.transition(application: app, .startReview, env: f.env, by: f.caseworker)
+            try await f.cases.transition(application: app, .include, env: f.env, by: f.caseworker)
+            try await f.cases.transition(application: app, .signContract, input: .contract(ContractInput(startsOn: CivilDate(iso: "2021-05-11")!, endsOn: CivilDate(iso: "2021-11-10")!)), env: f.env, by: f.caseworker)
+            let c = try #require(try await f.cases.contract(forApplication: app))
+            try await f.cases.addObligation(contract: c.id, party: .participant, text: "Bring the medical certificate", due: CivilDate(iso: "2021-05-20")!, by: f.caseworker)
+            #expect(try await f.cases.obligations(of: c.id).contains { $0.text == "Bring the medical certificate" && $0.due_on == "2021-05-20" })
+            try await f.cases.transition(application: app, .terminate, env: f.env, by: f.caseworker)
+            await #expect(throws: FieldErrors.self) {
+                try await f.cases.addObligation(contract: c.id, party: .participant, text: "Too late", due: CivilDate(iso: "2021-06-01")!, by: f.caseworker)
+            }
+        }
+    }
+}

@@ -89,6 +89,12 @@ enum CaseworkViews {
                 .dt(.text(ctx.t("person.consent"))), .dd(.text(p.consent_on.map { ctx.t("person.consent.given", ["date": $0, "by": p.consent_by ?? ""]) } ?? ctx.t("person.consent.none"))),
                 .dt(.id("tsa"), .text(ctx.t("tsa.label"))), .dd(.text(tsaStatus))
             ),
+            !canWrite || p.consent_on != nil ? .empty : .form(.method(.post), .action("/people/\(id)/consent"), .class("panel"),
+                ctx.csrfField(),
+                .h2(.text(ctx.t("register.consent.title"))),
+                .p(.text(ctx.t("register.consent.text"))),
+                k.checkbox("consent", ctx.t("register.consent.label"), checked: false),
+                .button(.type(.submit), .class("button"), .text(ctx.t("person.consent.record")))),
             !canWrite ? .empty : .form(.method(.post), .action("/people/\(id)/tsa"), .class("inline-form"),
                 ctx.csrfField(),
                 .input(.type(.hidden), .name("tsa_recipient"), .value((p.tsa_recipient ?? false) ? "false" : "true")),
@@ -295,6 +301,13 @@ enum CaseworkViews {
                         .td(o.fulfilled_on.map { .text($0) } ?? (running ? .form(.method(.post), .action("/contracts/\(id)/obligations/\(o.id)"), .class("inline"), ctx.csrfField(),
                                                                                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("contract.mark_fulfilled")))) : .text("—"))))
                 })),
+
+            !running ? .empty : .form(.method(.post), .action("/contracts/\(id)/obligations"), .class("panel"), ctx.csrfField(),
+                .h3(.text(ctx.t("contract.add_obligation"))),
+                k.select("obligation_party", ctx.t("contract.party"), options: options(ctx, "party", ContractParty.self)),
+                k.text("obligation_text", ctx.t("contract.obligation")),
+                k.text("obligation_due", ctx.t("contract.due"), hint: ctx.t("parameters.effective_from.hint")),
+                .button(.type(.submit), .class("button secondary"), .text(ctx.t("contract.add_obligation")))),
 
             .h2(.id("monitoring"), .text(ctx.t("contract.monitoring"))),
             visits.isEmpty ? .p(.class("empty"), .text(ctx.t("contract.monitoring.none"))) :
