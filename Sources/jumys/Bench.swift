@@ -5,7 +5,7 @@ import JumysRules
 import JumysStore
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (see BENCHMARKS.md).", subcommands: [RulesBench.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (see BENCHMARKS.md).", subcommands: [RulesBench.self, MatchingBench.self])
 
     /// `jumys bench rules --count N`: the three subsidy rules for N synthetic people, through the rule functions the API calls.
     struct RulesBench: AsyncParsableCommand {
@@ -68,6 +68,49 @@ struct Bench: AsyncParsableCommand {
             print("total of the three subsidies: \(total.decimalString) KZT" + (steps > 0 ? "; explanation steps built: \(steps)" : ""))
             print(String(format: "seconds: %.3f", seconds))
             print(String(format: "persons/s: %.0f", Double(count) / seconds))
+        }
+    }
+
+    /// `jumys bench matching`: every vacancy's top 20 among the job seekers, through the index, next to scanning.
+    struct MatchingBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "matching",
+            abstract: "Re-match every vacancy's top N among synthetic job seekers (national scale by default); last line: vacancies/s")
+
+        @ArgumentParser.Option(help: "Job seekers") var seekers = 500_000
+        @ArgumentParser.Option(help: "Vacancies") var vacancies = 100_000
+        @ArgumentParser.Option(help: "Candidates kept per vacancy") var top = 20
+        @ArgumentParser.Option(help: "Vacancies matched by scanning everything, for the baseline and a correctness check") var sample = 50
+        @ArgumentParser.Option(help: "Seed") var seed: UInt64 = 5
+
+        func run() async throws {
+            var rng = SeededRandom(seed: seed)
+            // ~1,000 occupation codes, 200 districts in 20 regions (10 each), priority groups 0–2, up to two years registered.
+            func code() -> Int { Int.random(in: 1...9, using: &rng) * 1000 + Int.random(in: 1...6, using: &rng) * 100 + Int.random(in: 1...4, using: &rng) * 10 + Int.random(in: 1...5, using: &rng) }
+            let clock = ContinuousClock()
+            let people = (0..<seekers).map { i -> MatchItem in
+                let d = Int.random(in: 0..<200, using: &rng)
+                return MatchItem(id: i + 1, isco: Int.random(in: 0..<10, using: &rng) == 0 ? nil : code(), district: d, region: d / 10,
+                                 rank: MatchIndex.seekerRank(priorities: Int.random(in: 0...2, using: &rng), daysRegistered: Int.random(in: 0...730, using: &rng)))
+            }
+            let openings = (0..<vacancies).map { i -> MatchItem in
+                let d = Int.random(in: 0..<200, using: &rng)
+                return MatchItem(id: i + 1, isco: code(), district: d, region: d / 10, rank: 0)
+            }
+            let t0 = clock.now
+            let index = MatchIndex(people)
+            let t1 = clock.now
+            var kept = 0
+            for v in openings { kept += index.top(for: v, limit: top).count }
+            let t2 = clock.now
+            var same = 0
+            for v in openings.prefix(sample) where index.top(for: v, limit: top).map(\.item.id) == index.topByScanning(for: v, limit: top).map(\.item.id) { same += 1 }
+            let t3 = clock.now
+            func sec(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+            let perScan = sec(t3 - t2) / Double(max(1, min(sample, vacancies)))
+            print("job seekers: \(seekers), vacancies: \(vacancies), top \(top); candidates kept: \(kept)")
+            print(String(format: "index built in %.2f s; all vacancies matched in %.2f s", sec(t1 - t0), sec(t2 - t1)))
+            print(String(format: "scanning everything: %.3f s a vacancy (%d sampled, %d identical to the index) — %.0f s for all", perScan, min(sample, vacancies), same, perScan * Double(vacancies)))
+            print(String(format: "vacancies/s: %.0f", Double(vacancies) / sec(t2 - t1)))
         }
     }
 }
