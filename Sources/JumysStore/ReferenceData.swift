@@ -39,7 +39,7 @@ public enum ReferenceData {
         let regions = try csv("regions")
         let districts = try csv("districts")
         let organisations = try csv("organisations")
-        return try await store.write(as: .system) { ctx in
+        let result = try await store.write(as: .system) { ctx in
             let db = ctx.db
             let haveRegions = Set(try await RegionRecord.query(on: db).all(\.$id).compactMap { $0 })
             var added = (0, 0, 0)
@@ -83,6 +83,29 @@ public enum ReferenceData {
             }
             return added
         }
+        try await loadISCO(into: store)
+        return result
+    }
+
+    /// The ISCO-08 unit groups (436) with English, Russian and, where known, Kazakh titles.
+    static func loadISCO(into store: Store) async throws {
+        struct C: Decodable { let n: Int }
+        let have = try await store.sql.raw("SELECT COUNT(*) AS n FROM isco_occupations").first(decoding: C.self)?.n ?? 0
+        let rows = try csv("isco08")
+        guard have < rows.count else { return }
+        try await store.write(as: .system) { ctx in
+            var insert = ctx.sql.insert(into: "isco_occupations").columns("code", "title_en", "title_ru", "title_kk")
+            for r in rows { insert = insert.values(SQLBind(r["code"]!), SQLBind(r["title_en"]!), SQLBind(r["title_ru"]!), SQLBind(r["title_kk"].flatMap { $0.isEmpty ? nil : $0 })) }
+            try await ctx.sql.delete(from: "isco_occupations").run()
+            try await insert.run()
+            try ctx.audit("load", entity: "isco_occupations", id: "isco08", after: ["rows": String(rows.count)])
+        }
+    }
+
+    public struct Occupation: Decodable, Sendable { public let code: String; public let title_en: String; public let title_ru: String; public let title_kk: String? }
+
+    public static func occupations(_ store: Store) async throws -> [Occupation] {
+        try await store.sql.select().columns("code", "title_en", "title_ru", "title_kk").from("isco_occupations").orderBy("code").all(decoding: Occupation.self)
     }
 }
 

@@ -1,0 +1,232 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+
+/// What a caseworker, an employer or an agency enters for a vacancy.
+public struct VacancyInput: Sendable {
+    public var employerID: Int?, title: String, isco: String, districtID: Int?, wage: Money?, places: Int?, requirements: String?
+    public var validFrom: CivilDate?, validUntil: CivilDate?
+    public init(employerID: Int?, title: String, isco: String, districtID: Int?, wage: Money?, places: Int?, requirements: String?, validFrom: CivilDate?, validUntil: CivilDate?) {
+        self.employerID = employerID; self.title = title; self.isco = isco; self.districtID = districtID; self.wage = wage; self.places = places
+        self.requirements = requirements; self.validFrom = validFrom; self.validUntil = validUntil
+    }
+}
+
+/// The outcome of a referral.
+public enum ReferralOutcome: Sendable {
+    case hired(position: String, startsOn: CivilDate, endsOn: CivilDate?, wage: Money, subsidised: Measure?)
+    case refusedByEmployer(reason: String)
+    case noShow
+}
+
+/// Employers' vacancies, matching, referrals, hires and subsidised placements (RULES.md A4, B2, B3, G6).
+public struct LabourStore: Sendable {
+    public let store: Store
+    public init(store: Store) { self.store = store }
+    var cases: CaseStore { CaseStore(store: store) }
+
+    public struct VacancyRow: Decodable, Sendable {
+        public let id: Int; public let employer_id: Int; public let title: String; public let occupation_isco: String; public let region_iso: String
+        public let district_id: Int; public let wage: Int64; public let places: Int; public let requirements: String?; public let valid_from: String
+        public let valid_until: String; public let source: String; public let entered_by: String; public let state: String
+    }
+    public struct ReferralRow: Decodable, Sendable {
+        public let id: Int; public let number: String; public let person_id: Int; public let vacancy_id: Int; public let employer_id: Int
+        public let region_iso: String; public let district_id: Int; public let referred_on: String; public let state: String; public let reason: String?; public let outcome_on: String?
+    }
+    public struct PlacementRow: Decodable, Sendable {
+        public let id: Int; public let person_id: Int; public let employer_id: Int; public let measure: String; public let region_iso: String
+        public let district_id: Int; public let starts_on: String; public let ends_on: String?; public let wage: Int64
+    }
+
+    // MARK: vacancies
+
+    struct VacancySnapshot: Encodable, Sendable { let employer_id: Int; let title: String; let occupation_isco: String; let district_id: Int; let wage: String; let places: Int; let valid_until: String }
+
+    public func createVacancy(_ v: VacancyInput, by user: UserContext) async throws -> Int {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("title", "read_only")]) }
+        var errors: [FieldError] = []
+        var employer = v.employerID
+        if user.role == .contractor { employer = user.organisationID }
+        var employerRecord: OrganisationRecord? = nil
+        if let e = employer { employerRecord = try await OrganisationRecord.find(e, on: store.db) }
+        if employerRecord == nil || employerRecord?.kind != OrganisationKind.contractor.rawValue { errors.append(FieldError("employer_id", "choose_from_list")) }
+        let title = v.title.trimmingCharacters(in: .whitespaces)
+        if title.isEmpty || title.count > 200 { errors.append(FieldError("title", "name_required")) }
+        if v.isco.count != 4 || !v.isco.allSatisfy(\.isNumber) { errors.append(FieldError("isco", "isco_invalid")) }
+        if (v.wage?.tiyn ?? 0) <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
+        if !(1...10_000).contains(v.places ?? 0) { errors.append(FieldError("places", "places_invalid")) }
+        if v.validFrom == nil { errors.append(FieldError("valid_from", "date_invalid")) }
+        if v.validUntil == nil { errors.append(FieldError("valid_until", "date_invalid")) }
+        if let f = v.validFrom, let u = v.validUntil, u < f { errors.append(FieldError("valid_until", "end_before_start")) }
+        // The vacancy's district: the caseworker's own, else the one chosen (within the user's scope).
+        let district: DistrictRecord?
+        do { district = try await cases.district(for: user.role == .contractor ? UserContext.national(user) : user, requested: v.districtID, on: store.sql) } catch let e as FieldErrors {
+            errors += e.errors; district = nil
+        }
+        guard errors.isEmpty, let district, let employer, let wage = v.wage, let places = v.places, let from = v.validFrom, let until = v.validUntil else { throw FieldErrors(errors: errors) }
+        let source = user.role == .contractor ? "employer" : (user.role == .caseworker ? "caseworker" : "agency")
+        return try await store.write(as: user.actor) { ctx in
+            struct R: Decodable { let id: Int }
+            guard let row = try await ctx.sql.insert(into: "vacancies")
+                .columns("employer_id", "title", "occupation_isco", "region_iso", "district_id", "wage", "places", "requirements", "valid_from", "valid_until", "source", "entered_by", "state")
+                .values(SQLBind(employer), SQLBind(title), SQLBind(v.isco), SQLBind(district.regionISO), SQLBind(district.id!), SQLBind(wage.tiyn), SQLBind(places),
+                        SQLBind(v.requirements?.nilIfEmpty), SQLBind(from.iso), SQLBind(until.iso), SQLBind(source), SQLBind(user.login), SQLBind("open"))
+                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("vacancy not created") }
+            try ctx.audit("create", entity: "vacancy", id: String(row.id), after: VacancySnapshot(employer_id: employer, title: title, occupation_isco: v.isco, district_id: district.id!, wage: wage.decimalString, places: places, valid_until: until.iso))
+            return row.id
+        }
+    }
+
+    /// Open vacancies, filtered; vacancies are public information, so no scope limits reading them.
+    public func vacancies(region: String? = nil, district: Int? = nil, iscoPrefix: String? = nil, minWage: Money? = nil, on date: CivilDate, limit: Int = 100, after: Int? = nil) async throws -> [VacancyRow] {
+        var q = store.sql.select().column("*").from("vacancies").where("state", .equal, SQLBind("open"))
+            .where("valid_from", .lessThanOrEqual, SQLBind(date.iso)).where("valid_until", .greaterThanOrEqual, SQLBind(date.iso))
+        if let region { q = q.where("region_iso", .equal, SQLBind(region)) }
+        if let district { q = q.where("district_id", .equal, SQLBind(district)) }
+        if let p = iscoPrefix?.filter(\.isNumber), !p.isEmpty { q = q.where("occupation_isco", .like, SQLBind(String(p.prefix(4)) + "%")) }
+        if let minWage { q = q.where("wage", .greaterThanOrEqual, SQLBind(minWage.tiyn)) }
+        if let after { q = q.where("id", .greaterThan, SQLBind(after)) }
+        return try await q.orderBy("id").limit(limit).all(decoding: VacancyRow.self)
+    }
+
+    public func vacancy(_ id: Int) async throws -> VacancyRow? {
+        try await store.sql.select().column("*").from("vacancies").where("id", .equal, SQLBind(id)).first(decoding: VacancyRow.self)
+    }
+
+    // MARK: matching
+
+    /// Job seekers for a vacancy, best first, with the reason for each place (A4 priorities, time registered).
+    /// Reads only the seekers who share the vacancy's first ISCO digit, then ranks them with the matching index.
+    public func candidates(for vacancyID: Int, scope: Scope, limit: Int = 20) async throws -> [(person: CaseStore.PersonRow, reason: MatchReason)] {
+        guard let v = try await vacancy(vacancyID), let isco = Int(v.occupation_isco) else { return [] }
+        struct S: Decodable { let id: Int; let occupation_isco: String?; let district_id: Int; let region_iso: String; let birth_date: String; let sex: String; let is_rural: Bool; let created_at: Date }
+        let today = cases.today()
+        var q = store.sql.select().columns("id", "occupation_isco", "district_id", "region_iso", "birth_date", "sex", "is_rural", "created_at").from(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")))
+            .where(SQLColumn("occupation_isco", table: "p"), .like, SQLBind(String(v.occupation_isco.prefix(1)) + "%"))
+            .where(SQLColumn("consent_on", table: "p"), .isNot, SQLLiteral.null)
+            .where(SQLRaw("EXISTS (SELECT 1 FROM person_categories c WHERE c.person_id = p.id AND c.category IN ('job_seeker', 'unemployed', 'released_worker', 'unpaid_leave', 'student', 'partially_employed') AND (c.to_date IS NULL OR c.to_date >= '\(today.iso)'))"))
+        q = Registry.restrict(q, scope: scope, table: "p")
+        let rows = try await q.limit(200_000).all(decoding: S.self)
+        let regionNumber = { (iso: String) in Int(iso.suffix(2)) ?? 0 }
+        let items = rows.map { r -> MatchItem in
+            let birth = CivilDate(iso: r.birth_date) ?? today
+            let youth = birth.age(on: today) <= 29
+            let priorities = (r.is_rural && youth ? 1 : 0) + (r.is_rural && r.sex == "female" ? 1 : 0)
+            let days = Int(store.now().timeIntervalSince(r.created_at) / 86400)
+            return MatchItem(id: r.id, isco: r.occupation_isco.flatMap(Int.init), district: r.district_id, region: regionNumber(r.region_iso), rank: MatchIndex.seekerRank(priorities: priorities, daysRegistered: days))
+        }
+        let top = MatchIndex(items).top(for: MatchItem(id: 0, isco: isco, district: v.district_id, region: regionNumber(v.region_iso), rank: 0), limit: limit)
+        var out: [(CaseStore.PersonRow, MatchReason)] = []
+        for t in top { if let p = try await cases.person(t.item.id, scope: scope) { out.append((p, t.reason)) } }
+        return out
+    }
+
+    // MARK: referrals
+
+    struct ReferralSnapshot: Encodable, Sendable { let number: String; let person_id: Int; let vacancy_id: Int; let state: String; let reason: String? }
+
+    /// Refers a person to a vacancy's employer (the centre's жолдама); needs consent and an open vacancy.
+    public func refer(person personID: Int, vacancy vacancyID: Int, by user: UserContext) async throws -> Int {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("vacancy", "read_only")]) }
+        guard let p = try await cases.person(personID, scope: user.scope) else { throw StoreError.notFound }
+        guard let v = try await vacancy(vacancyID) else { throw StoreError.notFound }
+        guard p.consent_on != nil else { throw FieldErrors(errors: [FieldError("vacancy", "no_consent")]) }
+        guard v.state == "open" else { throw FieldErrors(errors: [FieldError("vacancy", "vacancy_closed")]) }
+        let today = cases.today()
+        return try await store.write(as: user.actor) { ctx in
+            struct R: Decodable { let id: Int }
+            let existing = try await ctx.sql.select().column("id").from("referrals").where("person_id", .equal, SQLBind(personID)).where("vacancy_id", .equal, SQLBind(vacancyID))
+                .where("state", .equal, SQLBind("issued")).first(decoding: R.self)
+            if existing != nil { throw FieldErrors(errors: [FieldError("vacancy", "already_referred")]) }
+            let tmp = "tmp-\(UUID().uuidString)"
+            guard let row = try await ctx.sql.insert(into: "referrals")
+                .columns("number", "person_id", "vacancy_id", "employer_id", "region_iso", "district_id", "referred_on", "state")
+                .values(SQLBind(tmp), SQLBind(personID), SQLBind(vacancyID), SQLBind(v.employer_id), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(today.iso), SQLBind("issued"))
+                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("referral not created") }
+            let number = "R-\(p.region_iso)-\(today.year)-\(String(format: "%06d", row.id))"
+            try await ctx.sql.update("referrals").set("number", to: SQLBind(number)).where("id", .equal, SQLBind(row.id)).run()
+            try ctx.audit("create", entity: "referral", id: String(row.id), after: ReferralSnapshot(number: number, person_id: personID, vacancy_id: vacancyID, state: "issued", reason: nil))
+            try await cases.event(ctx, person: personID, on: today, kind: "referral", args: ["referral": String(row.id), "number": number, "vacancy": v.title, "isco": v.occupation_isco])
+            return row.id
+        }
+    }
+
+    public func referral(_ id: Int, scope: Scope) async throws -> ReferralRow? {
+        let q = store.sql.select().column("*").from(SQLAlias(SQLIdentifier("referrals"), as: SQLIdentifier("r"))).where(SQLColumn("id", table: "r"), .equal, SQLBind(id))
+        return try await Registry.restrict(q, scope: scope, table: "r").first(decoding: ReferralRow.self)
+    }
+
+    public func referrals(of personID: Int) async throws -> [ReferralRow] {
+        try await store.sql.select().column("*").from("referrals").where("person_id", .equal, SQLBind(personID)).orderBy("id", .descending).all(decoding: ReferralRow.self)
+    }
+
+    public func referrals(toVacancy id: Int, scope: Scope) async throws -> [ReferralRow] {
+        try await Registry.restrict(store.sql.select().column("*").from(SQLAlias(SQLIdentifier("referrals"), as: SQLIdentifier("r")))
+            .where(SQLColumn("vacancy_id", table: "r"), .equal, SQLBind(id)), scope: scope, table: "r").orderBy(SQLColumn("id", table: "r")).all(decoding: ReferralRow.self)
+    }
+
+    struct HireSnapshot: Encodable, Sendable { let referral_id: Int; let position: String; let starts_on: String; let ends_on: String?; let wage: String; let placement: String? }
+
+    /// Records what came of a referral; a hire records the labour contract and, when subsidised, the placement.
+    public func recordOutcome(referral id: Int, _ outcome: ReferralOutcome, by user: UserContext) async throws {
+        guard user.canWrite else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
+        guard let r = try await referral(id, scope: user.scope) else { throw StoreError.notFound }
+        guard r.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
+        let today = cases.today()
+        if case .hired(let position, let starts, let ends, let wage, let subsidised) = outcome {
+            var errors: [FieldError] = []
+            if position.trimmingCharacters(in: .whitespaces).isEmpty || position.count > 200 { errors.append(FieldError("position", "name_required")) }
+            if wage.tiyn <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
+            if let e = ends, e < starts { errors.append(FieldError("ends_on", "end_before_start")) }
+            if let s = subsidised, s != .youthPractice && s != .socialJob { errors.append(FieldError("subsidised", "choose_from_list")) }
+            guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        }
+        if case .refusedByEmployer(let reason) = outcome, reason.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw FieldErrors(errors: [FieldError("reason", "note_required")])
+        }
+        try await store.write(as: user.actor) { ctx in
+            let state: String, reason: String?
+            var args: [String: String] = ["referral": String(id), "number": r.number]
+            switch outcome {
+            case .hired(let position, let starts, let ends, let wage, let subsidised):
+                state = "hired"; reason = nil
+                struct R: Decodable { let id: Int }
+                guard let lc = try await ctx.sql.insert(into: "labour_contracts").columns("referral_id", "person_id", "employer_id", "position", "starts_on", "ends_on", "wage")
+                    .values(SQLBind(id), SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(position), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn))
+                    .returning("id").first(decoding: R.self) else { throw StoreError.conflict("contract not recorded") }
+                if let m = subsidised {
+                    try await ctx.sql.insert(into: "placements").columns("person_id", "employer_id", "labour_contract_id", "measure", "region_iso", "district_id", "starts_on", "ends_on", "wage")
+                        .values(SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(lc.id), SQLBind(m.rawValue), SQLBind(r.region_iso), SQLBind(r.district_id), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn)).run()
+                }
+                // One place of the vacancy is filled; the vacancy closes when none is left.
+                try await ctx.sql.update("vacancies").set(SQLIdentifier("places"), to: SQLRaw("places - 1")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .greaterThan, SQLBind(0)).run()
+                try await ctx.sql.update("vacancies").set("state", to: SQLBind("filled")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .lessThanOrEqual, SQLBind(0)).run()
+                try ctx.audit("hire", entity: "referral", id: String(id), after: HireSnapshot(referral_id: id, position: position, starts_on: starts.iso, ends_on: ends?.iso, wage: wage.decimalString, placement: subsidised?.rawValue))
+                args["position"] = position; args["starts"] = starts.iso; args["wage"] = wage.decimalString; args["measure"] = subsidised?.rawValue ?? ""
+            case .refusedByEmployer(let text):
+                state = "refused_by_employer"; reason = String(text.prefix(1000))
+                args["reason_text"] = reason
+            case .noShow:
+                state = "no_show"; reason = nil
+            }
+            try await ctx.sql.update("referrals").set("state", to: SQLBind(state)).set("reason", to: SQLBind(reason)).set("outcome_on", to: SQLBind(today.iso)).where("id", .equal, SQLBind(id)).run()
+            try ctx.audit("outcome", entity: "referral", id: String(id), before: ReferralSnapshot(number: r.number, person_id: r.person_id, vacancy_id: r.vacancy_id, state: r.state, reason: nil),
+                          after: ReferralSnapshot(number: r.number, person_id: r.person_id, vacancy_id: r.vacancy_id, state: state, reason: reason))
+            try await cases.event(ctx, person: r.person_id, on: today, kind: "referral_" + state, args: args)
+        }
+    }
+
+    public func placements(of personID: Int) async throws -> [PlacementRow] {
+        try await store.sql.select().column("*").from("placements").where("person_id", .equal, SQLBind(personID)).orderBy("id").all(decoding: PlacementRow.self)
+    }
+}
+
+extension UserContext {
+    /// An employer enters vacancies anywhere; their district is chosen, not taken from a territorial scope.
+    static func national(_ u: UserContext) -> UserContext {
+        UserContext(id: u.id, login: u.login, displayName: u.displayName, role: .administrator, regionISO: nil, districtID: nil, organisationID: u.organisationID)
+    }
+}

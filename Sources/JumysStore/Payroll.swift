@@ -1,0 +1,118 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+
+/// The monthly subsidy payroll for youth practice (B2) and social jobs (B3).
+public struct Payroll: Sendable {
+    public let store: Store
+    public init(store: Store) { self.store = store }
+
+    /// A payroll month, `YYYY-MM`.
+    public struct Month: Sendable, Equatable, CustomStringConvertible {
+        public let year: Int, month: Int
+        public init?(_ s: String) {
+            let p = s.split(separator: "-")
+            guard p.count == 2, p[0].count == 4, p[1].count == 2, let y = Int(p[0]), let m = Int(p[1]), (1...12).contains(m), (2000...2100).contains(y) else { return nil }
+            year = y; month = m
+        }
+        public var first: CivilDate { CivilDate(year: year, month: month, day: 1)! }
+        public var last: CivilDate { CivilDate(year: year, month: month, day: CivilDate.daysIn(month: month, year: year))! }
+        public var description: String { String(format: "%04d-%02d", year, month) }
+
+        /// Which month of a placement this is: the month it starts in is month 1.
+        public func index(from start: CivilDate) -> Int { (year - start.year) * 12 + (month - start.month) + 1 }
+    }
+
+    public struct Outcome: Sendable, Equatable { public let placements: Int; public let added: Int; public let total: Money }
+
+    struct BatchSnapshot: Encodable, Sendable { let month: String; let lines: Int; let total: String; let first_placement: Int; let last_placement: Int }
+
+    /// Computes the month's line for every placement running in it, in batches by placement id (never the whole
+    /// table in memory). A placement that already has its line for the month is left alone, so a second run adds
+    /// nothing; corrections are separate lines. Each batch is one transaction with one audit record.
+    public func run(month: Month, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Outcome {
+        let table = try SubsidyTable(env.context(on: month.first))
+        var after = 0
+        var seen = 0, added = 0
+        var total = Money.zero
+        while true {
+            let batch = try await store.sql.select().column("*").from("placements")
+                .where("starts_on", .lessThanOrEqual, SQLBind(month.last.iso))
+                .where(group: { $0.where("ends_on", .is, SQLLiteral.null).orWhere("ends_on", .greaterThanOrEqual, SQLBind(month.first.iso)) })
+                .where("id", .greaterThan, SQLBind(after)).orderBy("id").limit(batchSize).all(decoding: LabourStore.PlacementRow.self)
+            guard !batch.isEmpty else { break }
+            after = batch.last!.id
+            seen += batch.count
+            let result: (Int, Money) = try await store.write(as: actor) { ctx in
+                struct P: Decodable { let placement_id: Int }
+                let done = Set(try await ctx.sql.select().column("placement_id").from("payroll_lines").where("month", .equal, SQLBind(month.description))
+                    .where("kind", .equal, SQLBind("regular")).where("placement_id", .in, SQLBind.group(batch.map(\.id))).all(decoding: P.self).map(\.placement_id))
+                var count = 0
+                var sum = Money.zero
+                let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+                var insert = ctx.sql.insert(into: "payroll_lines").columns("placement_id", "month", "line_no", "kind", "month_index", "amount", "explanation", "region_iso", "district_id", "created_at")
+                for p in batch where !done.contains(p.id) {
+                    guard let start = CivilDate(iso: p.starts_on) else { continue }
+                    let n = month.index(from: start)
+                    guard n >= 1, let measure = Measure(rawValue: p.measure) else { continue }
+                    let wage = Money(tiyn: p.wage)
+                    let (amount, steps): (Money, [ExplanationStep]) = measure == .youthPractice
+                        ? (table.youthPractice(month: n), table.explainYouthPractice(month: n))
+                        : (table.socialJob(wage: wage, month: n), table.explainSocialJob(wage: wage, month: n))
+                    guard amount.tiyn > 0 else { continue }
+                    let header = ExplanationStep(rule: measure == .youthPractice ? "B2" : "B3", text: "\(month): month \(n) of the placement that started on \(p.starts_on)")
+                    insert = insert.values(SQLBind(p.id), SQLBind(month.description), SQLBind(1), SQLBind("regular"), SQLBind(n), SQLBind(amount.tiyn),
+                                           SQLBind(String(decoding: try enc.encode([header] + steps), as: UTF8.self)), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(AuditLog.timestamp(ctx.now)))
+                    count += 1
+                    sum += amount
+                }
+                if count > 0 {
+                    try await insert.run()
+                    try ctx.audit("payroll", entity: "payroll_batch", id: "\(month)#\(batch.first!.id)-\(batch.last!.id)",
+                                  after: BatchSnapshot(month: month.description, lines: count, total: sum.decimalString, first_placement: batch.first!.id, last_placement: batch.last!.id))
+                }
+                return (count, sum)
+            }
+            added += result.0
+            total += result.1
+            progress?(seen, added)
+        }
+        return Outcome(placements: seen, added: added, total: total)
+    }
+
+    /// One line of the payment list.
+    public struct PaymentLine: Decodable, Sendable {
+        public let id: Int; public let region_iso: String; public let district_id: Int; public let district_name_ru: String; public let district_name_kk: String
+        public let person_id: Int; public let iin: String; public let last_name: String; public let first_name: String
+        public let employer_name_ru: String; public let employer_name_kk: String; public let measure: String; public let month_index: Int
+        public let amount: Int64; public let kind: String; public let explanation: String
+    }
+
+    /// The month's lines in the scope, by region, district and person, read in pages (streamed to the callback).
+    public func lines(month: Month, scope: Scope, pageSize: Int = 2000, _ each: ([PaymentLine]) async throws -> Void) async throws {
+        var after = 0
+        while true {
+            var q = store.sql.select()
+                .columns(SQLColumn("id", table: "l"), SQLColumn("region_iso", table: "l"), SQLColumn("district_id", table: "l"))
+                .column(SQLColumn("name_ru", table: "d"), as: "district_name_ru").column(SQLColumn("name_kk", table: "d"), as: "district_name_kk")
+                .column(SQLColumn("id", table: "p"), as: "person_id").columns(SQLColumn("iin", table: "p"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
+                .column(SQLColumn("name_ru", table: "o"), as: "employer_name_ru").column(SQLColumn("name_kk", table: "o"), as: "employer_name_kk")
+                .columns(SQLColumn("measure", table: "pl"), SQLColumn("month_index", table: "l"), SQLColumn("amount", table: "l"), SQLColumn("kind", table: "l"), SQLColumn("explanation", table: "l"))
+                .from(SQLAlias(SQLIdentifier("payroll_lines"), as: SQLIdentifier("l")))
+                .join(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl")), on: SQLColumn("placement_id", table: "l"), .equal, SQLColumn("id", table: "pl"))
+                .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "pl"), .equal, SQLColumn("id", table: "p"))
+                .join(SQLAlias(SQLIdentifier("organisations"), as: SQLIdentifier("o")), on: SQLColumn("employer_id", table: "pl"), .equal, SQLColumn("id", table: "o"))
+                .join(SQLAlias(SQLIdentifier("districts"), as: SQLIdentifier("d")), on: SQLColumn("district_id", table: "l"), .equal, SQLColumn("id", table: "d"))
+                .where(SQLColumn("month", table: "l"), .equal, SQLBind(month.description))
+                .where(SQLColumn("id", table: "l"), .greaterThan, SQLBind(after))
+            q = Registry.restrict(q, scope: scope, table: "l")
+            let page = try await q.orderBy(SQLColumn("id", table: "l")).limit(pageSize).all(decoding: PaymentLine.self)
+            guard !page.isEmpty else { break }
+            after = page.last!.id
+            try await each(page)
+            if page.count < pageSize { break }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+import Testing
+@testable import JumysStore
+
+@Suite struct LabourTests {
+    func seeker(_ f: CaseFixture, _ serial: Int, isco: String, rural: Bool = false) async throws -> Int {
+        let id = try await f.cases.register(Registration(iin: iin(1995, 3, 3, .female, serial).value, lastName: "Қасымова", firstName: "Дана", rural: rural,
+                                                         occupationISCO: isco, categories: [.jobSeeker], consent: true), by: f.caseworker)
+        return id
+    }
+
+    @Test func iscoListIsLoaded() async throws {
+        try await withCases { f in
+            let list = try await ReferenceData.occupations(f.store)
+            #expect(list.count == 436)
+            #expect(list.first { $0.code == "7112" }?.title_en == "Bricklayers and related workers")
+        }
+    }
+
+    /// The issue's "must show": match, refer two, hire one, and the next month's payroll pays the subsidy by the rules.
+    @Test func matchReferHireAndPay() async throws {
+        try await withCases { f in
+            let labour = LabourStore(store: f.store)
+            let employer = try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == "contractor.demo").first()?.id)
+            let vacancy = try await labour.createVacancy(VacancyInput(employerID: employer, title: "Каменщик", isco: "7112", districtID: nil, wage: Money(tenge: 120_000), places: 2,
+                                                                      requirements: nil, validFrom: CivilDate(iso: "2021-05-01"), validUntil: CivilDate(iso: "2021-06-30")), by: f.caseworker)
+            let exact = try await seeker(f, 10, isco: "7112", rural: true)
+            let near = try await seeker(f, 20, isco: "7113")
+            _ = try await seeker(f, 30, isco: "2512")
+            let matched = try await labour.candidates(for: vacancy, scope: f.caseworker.scope)
+            #expect(matched.map(\.person.id) == [exact, near])
+            #expect(matched.map(\.reason.occupationLevel) == [4, 3])
+            let r1 = try await labour.refer(person: exact, vacancy: vacancy, by: f.caseworker)
+            let r2 = try await labour.refer(person: near, vacancy: vacancy, by: f.caseworker)
+            await #expect(throws: FieldErrors.self) { _ = try await labour.refer(person: exact, vacancy: vacancy, by: f.caseworker) }
+            #expect(try await labour.referral(r1, scope: f.caseworker.scope)?.number == "R-KZ-71-2021-\(String(format: "%06d", r1))")
+            try await labour.recordOutcome(referral: r1, .hired(position: "Каменщик", startsOn: CivilDate(iso: "2021-05-11")!, endsOn: nil, wage: Money(tenge: 120_000), subsidised: .socialJob), by: f.caseworker)
+            try await labour.recordOutcome(referral: r2, .noShow, by: f.caseworker)
+            await #expect(throws: FieldErrors.self) { try await labour.recordOutcome(referral: r2, .noShow, by: f.caseworker) }
+            #expect(try await labour.placements(of: exact).count == 1)
+            #expect(try await labour.vacancy(vacancy)?.places == 1)
+            // June 2021 is month 2 of the placement: 50 % of 120,000 capped at 26,000.
+            let payroll = Payroll(store: f.store)
+            let june = try #require(Payroll.Month("2021-06"))
+            let first = try await payroll.run(month: june, env: f.env, by: .system)
+            #expect(first.added == 1 && first.total == Money(tenge: 26_000))
+            let again = try await payroll.run(month: june, env: f.env, by: .system)
+            #expect(again.added == 0)
+            var lines: [Payroll.PaymentLine] = []
+            try await payroll.lines(month: june, scope: f.caseworker.scope) { lines += $0 }
+            #expect(lines.count == 1 && lines[0].amount == 2_600_000 && lines[0].month_index == 2)
+            #expect(lines[0].explanation.contains("social_job_band1_cap"))
+            let other = try #require(try await Directory(store: f.store).credentials(login: "caseworker.KZ-75")?.user)
+            var none: [Payroll.PaymentLine] = []
+            try await payroll.lines(month: june, scope: other.scope) { none += $0 }
+            #expect(none.isEmpty)
+            let kinds = try await f.cases.timeline(of: exact).map(\.kind)
+            #expect(kinds.contains("referral") && kinds.contains("referral_hired"))
+            guard case .intact = try await AuditLog.verify(f.store.sql) else { Issue.record("audit chain broken"); return }
+        }
+    }
+
+    @Test func monthsOfAPlacementAndTheEndOfPayments() {
+        let m = Payroll.Month("2021-12")!
+        #expect(m.index(from: CivilDate(iso: "2021-12-31")!) == 1)
+        #expect(m.index(from: CivilDate(iso: "2021-01-01")!) == 12)
+        #expect(Payroll.Month("2021-13") == nil)
+    }
+}
