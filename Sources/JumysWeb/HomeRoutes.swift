@@ -46,6 +46,10 @@ struct HomeRoutes: RouteCollection {
         if user.role == .administrator {
             tiles.append((ctx.t("home.tile.users"), ctx.t("home.tile.users.text"), "/admin/users"))
         }
+        tiles.append((ctx.t("home.tile.vacancies"), ctx.t("home.tile.vacancies.text"), "/vacancies"))
+        if user.scope != .organisation(Int64(user.organisationID ?? -1)) {
+            tiles.append((ctx.t("home.tile.payroll"), ctx.t("home.tile.payroll.text"), "/payroll"))
+        }
         tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
         tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))
         var worklist: Node<HTML.BodyContext> = .empty

@@ -33,6 +33,7 @@ public enum Lang: String, CaseIterable, Sendable, Codable {
 
 /// Translated strings by key, loaded from `Localization/{kk,ru,en}.json`.
 public struct Translator: Sendable {
+    // Public so that the command line writes documents in the same words as the pages.
     public let tables: [Lang: [String: String]]
 
     public init(tables: [Lang: [String: String]]) { self.tables = tables }

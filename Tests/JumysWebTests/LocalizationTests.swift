@@ -50,6 +50,10 @@ import Testing
             for m in text.matches(of: /FieldError\("[a-z_]+", "([a-z_]+)"/) { used.insert("error.field.\(m.1)") }
         }
         for a in ApplicationAction.allCases { used.insert("event.application_\(a.rawValue)") }
+        for s in ["issued", "hired", "refused_by_employer", "no_show"] { used.insert("referral.state.\(s)"); if s != "issued" { used.insert("event.referral_\(s)") } }
+        for l in 1...4 { used.insert("match.level.\(l)") }
+        for p in 0...2 { used.insert("match.place.\(p)") }
+        for s in ["employer", "caseworker", "agency"] { used.insert("vacancies.source.\(s)") }
         // Any key-shaped literal in the web sources whose namespace is one of the translation files' namespaces.
         let namespaces = Set(translator.tables[.en]!.keys.map { String($0.split(separator: ".").first!) })
         for file in files where file.hasSuffix(".swift") {

@@ -68,6 +68,9 @@ enum CaseworkViews {
         let members = try await cases.household(of: id)
         let apps = try await cases.applications(of: id)
         let events = try await cases.timeline(of: id)
+        let labour = LabourStore(store: req.jumys.store)
+        let referrals = try await labour.referrals(of: id)
+        let placements = try await labour.placements(of: id)
         let today = cases.today()
         let canWrite = user.canWrite
         let tsaStatus: String = p.tsa_suspended_on.map { ctx.t("tsa.status.suspended", ["date": $0]) } ?? ctx.t((p.tsa_recipient ?? false) ? "tsa.status.recipient" : "tsa.status.none")
@@ -112,6 +115,17 @@ enum CaseworkViews {
                 ctx.csrfField(),
                 k.select("measure", ctx.t("applications.new"), options: options(ctx, "measure", Measure.self)),
                 .button(.type(.submit), .class("button"), .text(ctx.t("applications.submit")))),
+
+            .h2(.id("referrals"), .text(ctx.t("referral.list"))),
+            referrals.isEmpty ? .p(.class("empty"), .text(ctx.t("referral.none"))) :
+            .table(.class("data"),
+                .thead(.tr(.th(.text(ctx.t("referral.number"))), .th(.text(ctx.t("referral.date"))), .th(.text(ctx.t("application.state"))))),
+                .tbody(.forEach(referrals) { r in .tr(.td(.a(.href("/referrals/\(r.id)"), .text(r.number))), .td(.text(r.referred_on)), .td(.text(ctx.t("referral.state.\(r.state)")))) })),
+            placements.isEmpty ? .empty : .group(
+                .h3(.text(ctx.t("placement.list"))),
+                .table(.class("data"),
+                    .thead(.tr(.th(.text(ctx.t("application.measure"))), .th(.text(ctx.t("contract.starts_on"))), .th(.text(ctx.t("vacancies.wage"))))),
+                    .tbody(.forEach(placements) { pl in .tr(.td(.text(ctx.t("measure.\(pl.measure)"))), .td(.text(pl.starts_on)), .td(.class("num"), .text(Money(tiyn: pl.wage).formatted()))) }))),
 
             .h2(.id("categories"), .text(ctx.t("person.categories"))),
             cats.isEmpty ? .p(.class("empty"), .text(ctx.t("categories.none"))) :

@@ -1,0 +1,110 @@
+import Foundation
+import ZIPFoundation
+
+/// A minimal Office Open XML spreadsheet writer: rows stream to temporary files, one per sheet, and are zipped
+/// at the end, so a long payment list never sits in memory. Strings are inline, numbers typed, the header bold.
+public final class XLSXWriter {
+    public enum Cell { case text(String), number(String), amount(String) }
+
+    let url: URL
+    let dir: URL
+    var sheets: [(name: String, file: URL)] = []
+    var handle: FileHandle?
+    var rowNumber = 0
+
+    public init(url: URL) throws {
+        self.url = url
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("xlsx-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    public func beginSheet(_ name: String, columnWidths: [Int]) throws {
+        try endSheet()
+        let file = dir.appendingPathComponent("sheet\(sheets.count + 1).xml")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        handle = try FileHandle(forWritingTo: file)
+        sheets.append((String(name.prefix(31)), file))
+        rowNumber = 0
+        var cols = ""
+        for (i, w) in columnWidths.enumerated() { cols += "<col min=\"\(i + 1)\" max=\"\(i + 1)\" width=\"\(w)\" customWidth=\"1\"/>" }
+        write(#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#
+              + (cols.isEmpty ? "" : "<cols>\(cols)</cols>") + "<sheetData>")
+    }
+
+    public func header(_ titles: [String]) { row(titles.map { .text($0) }, style: 1) }
+
+    public func row(_ cells: [Cell], style: Int = 0) {
+        rowNumber += 1
+        var x = "<row r=\"\(rowNumber)\">"
+        for (i, c) in cells.enumerated() {
+            let ref = Self.column(i) + String(rowNumber)
+            switch c {
+            case .text(let s): x += "<c r=\"\(ref)\" t=\"inlineStr\"\(style > 0 ? " s=\"\(style)\"" : "")><is><t xml:space=\"preserve\">\(Self.escape(s))</t></is></c>"
+            case .number(let n): x += "<c r=\"\(ref)\"\(style > 0 ? " s=\"\(style)\"" : "")><v>\(n)</v></c>"
+            case .amount(let n): x += "<c r=\"\(ref)\" s=\"\(style == 1 ? 3 : 2)\"><v>\(n)</v></c>"
+            }
+        }
+        write(x + "</row>")
+    }
+
+    func endSheet() throws {
+        guard let h = handle else { return }
+        write("</sheetData></worksheet>")
+        try h.close()
+        handle = nil
+    }
+
+    func write(_ s: String) { handle?.write(Data(s.utf8)) }
+
+    /// Writes the workbook and closes it.
+    public func finish() throws {
+        try endSheet()
+        try? FileManager.default.removeItem(at: url)
+        let archive = try Archive(url: url, accessMode: .create)
+        func add(_ path: String, _ text: String) throws {
+            let data = Data(text.utf8)
+            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate) { pos, size in
+                data.subdata(in: Int(pos)..<Int(pos) + size)
+            }
+        }
+        var overrides = ""
+        var sheetList = "", rels = ""
+        for (i, s) in sheets.enumerated() {
+            overrides += #"<Override PartName="/xl/worksheets/sheet\#(i + 1).xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>"#
+            sheetList += #"<sheet name="\#(Self.escape(s.name))" sheetId="\#(i + 1)" r:id="rId\#(i + 1)"/>"#
+            rels += #"<Relationship Id="rId\#(i + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet\#(i + 1).xml"/>"#
+        }
+        try add("[Content_Types].xml", #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>\#(overrides)</Types>"#)
+        try add("_rels/.rels", #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#)
+        try add("xl/workbook.xml", #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>\#(sheetList)</sheets></workbook>"#)
+        try add("xl/_rels/workbook.xml.rels", #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\#(rels)<Relationship Id="rId\#(sheets.count + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#)
+        // Styles: 0 plain, 1 bold header, 2 amount with two decimals and grouping, 3 bold amount (totals).
+        try add("xl/styles.xml", ##"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="#,##0.00"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/></cellXfs></styleSheet>"##)
+        for (i, s) in sheets.enumerated() {
+            try archive.addEntry(with: "xl/worksheets/sheet\(i + 1).xml", fileURL: s.file, compressionMethod: .deflate)
+        }
+    }
+
+    static func column(_ i: Int) -> String {
+        var n = i + 1, s = ""
+        while n > 0 { let r = (n - 1) % 26; s = String(UnicodeScalar(65 + r)!) + s; n = (n - 1) / 26 }
+        return s
+    }
+
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case _ where ch.value < 0x20 && ch != "\n" && ch != "\t": continue
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+}
