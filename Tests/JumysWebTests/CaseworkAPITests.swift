@@ -36,7 +36,7 @@ import Vapor
             for action in ["start_review", "include"] {
                 #expect(try await b.request(.POST, "/api/v1/applications/\(a.id)/transitions", json: #"{"action":"\#(action)"}"#, bearer: token).status == .ok)
             }
-            let signed = try await b.request(.POST, "/api/v1/applications/\(a.id)/transitions", json: #"{"action":"sign_contract","contract":{"starts_on":"2026-11-23","ends_on":"2027-11-22"}}"#, bearer: token)
+            let signed = try await b.request(.POST, "/api/v1/applications/\(a.id)/transitions", json: #"{"action":"sign_contract","contract":{"starts_on":"\#(Days.from(2))","ends_on":"\#(Days.months(12))"}}"#, bearer: token)
             #expect(signed.status == .ok)
             let s = try JSONDecoder().decode(App.self, from: Data(signed.body.utf8))
             #expect(s.state == "contract_signed" && s.contract_id != nil)

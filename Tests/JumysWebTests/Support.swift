@@ -68,7 +68,7 @@ final class Browser: @unchecked Sendable {
 
     init(_ app: Application) { self.app = app }
 
-    struct Result { let status: HTTPStatus; let body: String; let headers: HTTPHeaders }
+    struct Result { let status: HTTPStatus; let body: String; let headers: HTTPHeaders; let bytes: Data }
 
     @discardableResult
     func request(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil, bearer: String? = nil) async throws -> Result {
@@ -91,7 +91,7 @@ final class Browser: @unchecked Sendable {
             }
             let text = res.body.string
             if let m = text.firstMatch(of: /name="_csrf" value="([0-9a-f]+)"/) { lastCSRF = String(m.1) }
-            result = Result(status: res.status, body: text, headers: res.headers)
+            result = Result(status: res.status, body: text, headers: res.headers, bytes: Data(res.body.readableBytesView))
         }
         return result!
     }
@@ -120,4 +120,14 @@ func apiToken(_ app: Application, _ login: String) async throws -> String {
     #expect(r.status == .ok)
     struct T: Decodable { let token: String }
     return try JSONDecoder().decode(T.self, from: Data(r.body.utf8)).token
+}
+
+/// Dates relative to today (Kazakhstan time), so that the tests mean the same on any day they run.
+enum Days {
+    static var today: CivilDate { CivilDate(daysSinceEpoch: Int(floor((Date().timeIntervalSince1970 + 5 * 3600) / 86400))) }
+    static func from(_ n: Int) -> String { today.adding(days: n).iso }
+    static func months(_ n: Int) -> String { today.adding(months: n).iso }
+    /// `YYYY-MM` of the month after today's.
+    static var nextMonth: String { let d = today.adding(months: 1); return String(format: "%04d-%02d", d.year, d.month) }
+    static var thisYear: Int { today.year }
 }

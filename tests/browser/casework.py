@@ -2,6 +2,7 @@
 (consent, categories), marks the TSA link, takes an application to a signed contract, records a breach,
 sees TSA suspended and everything on the person card; a duplicate IIN is refused next to the field.
 Usage: python3 tests/browser/casework.py BASE_URL OUT_DIR  (server started with --demo)."""
+import datetime
 import os
 import sys
 
@@ -14,6 +15,8 @@ from common import Checks, browser, navigate, sign_in  # noqa: E402
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(out, exist_ok=True)
 checks = Checks()
+today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5)).date()
+start, end = today + datetime.timedelta(days=2), today + datetime.timedelta(days=92)
 
 
 def iin_for(serial):
@@ -56,15 +59,15 @@ for lang, serial in (("kk", 4000 + os.getpid() % 1000), ("ru", 6000 + os.getpid(
         checks.check("/applications/" in d.current_url, f"[{lang}] application taken")
         navigate(d, d.find_element(By.CSS_SELECTOR, "form[action$='/start_review'] button"))
         navigate(d, d.find_element(By.CSS_SELECTOR, "form[action$='/include'] button"))
-        d.find_element(By.ID, "starts_on").send_keys("2026-11-23")
-        d.find_element(By.ID, "ends_on").send_keys("2027-02-23")
+        d.find_element(By.ID, "starts_on").send_keys(start.isoformat())
+        d.find_element(By.ID, "ends_on").send_keys(end.isoformat())
         Select(d.find_element(By.ID, "provider_id")).select_by_index(1)
         navigate(d, d.find_element(By.CSS_SELECTOR, "form[action$='/sign_contract'] button"))
         checks.shot(d, out, f"{lang}-casework-application")
         navigate(d, d.find_element(By.CSS_SELECTOR, "a[href^='/contracts/']"))
         checks.check(w["contract"] in d.find_element(By.TAG_NAME, "h1").text, f"[{lang}] contract page")
         Select(d.find_element(By.ID, "party")).select_by_value("participant")
-        d.find_element(By.ID, "occurred_on").send_keys("2026-11-20")
+        d.find_element(By.ID, "occurred_on").send_keys(today.isoformat())
         d.find_element(By.ID, "description").send_keys("Сабаққа келмеді / не явилась")
         Select(d.find_element(By.ID, "sanction")).select_by_value("tsa_suspension")
         navigate(d, d.find_element(By.CSS_SELECTOR, "form[action$='/breaches'] button"))

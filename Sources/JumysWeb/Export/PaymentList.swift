@@ -28,7 +28,7 @@ public enum PaymentList {
             csv?.write(Data((headers.map(csvField).joined(separator: ",") + "\r\n").utf8))
         }
         let xlsx = try xlsxURL.map { try XLSXWriter(url: $0) }
-        try xlsx?.beginSheet(t("payroll.sheet.lines"), columnWidths: [8, 24, 14, 18, 16, 36, 22, 10, 14, 90])
+        try xlsx?.beginSheet(t("payroll.sheet.lines"), columnWidths: [8, 20, 14, 16, 14, 30, 20, 8, 13, 70])
         xlsx?.header(headers)
         var totals = Totals()
         try await Payroll(store: store).lines(month: month, scope: scope) { page in
@@ -38,7 +38,7 @@ public enum PaymentList {
                 let amount = Money(tiyn: l.amount)
                 let row = [l.region_iso, district, l.iin, l.last_name, l.first_name, employer, t("measure.\(l.measure)"), String(l.month_index), amount.decimalString, shortExplanation(l.explanation)]
                 csv?.write(Data((row.map(csvField).joined(separator: ",") + "\r\n").utf8))
-                xlsx?.row([.text(row[0]), .text(row[1]), .text(row[2]), .text(row[3]), .text(row[4]), .text(row[5]), .text(row[6]), .number(row[7]), .amount(amount.decimalString), .text(row[9])])
+                xlsx?.row([.text(row[0]), .text(row[1]), .text(row[2]), .text(row[3]), .text(row[4]), .text(row[5]), .text(row[6]), .number(row[7]), .amount(amount.decimalString), .wrapped(row[9])])
                 totals.lines += 1
                 totals.total += amount
                 let dk = l.region_iso + "|" + district
