@@ -10,7 +10,7 @@ extension CaseStore {
     @discardableResult
     public func transition(application id: Int, _ action: ApplicationAction, input: TransitionInput = .none, on date: CivilDate? = nil,
                            env: RulesEnvironment, by user: UserContext) async throws -> ApplicationState {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("action", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("action", "read_only")]) }
         let today = self.today()
         let on = date ?? today
         if on > today { throw FieldErrors(errors: [FieldError("date", "date_future")]) }
@@ -36,8 +36,8 @@ extension CaseStore {
             var errors: [FieldError] = []
             if c.endsOn <= c.startsOn { errors.append(FieldError("ends_on", "end_before_start")) }
             if c.startsOn < on.adding(days: -31) { errors.append(FieldError("starts_on", "start_too_early")) }
-            if let e = c.employerID, try await OrganisationRecord.find(e, on: store.db) == nil { errors.append(FieldError("employer_id", "choose_from_list")) }
-            if let p = c.providerID, try await OrganisationRecord.find(p, on: store.db) == nil { errors.append(FieldError("provider_id", "choose_from_list")) }
+            if let e = c.employerID, try await OrganisationRecord.find(e, on: store.db)?.kind != OrganisationKind.contractor.rawValue { errors.append(FieldError("employer_id", "choose_from_list")) }
+            if let p = c.providerID, try await OrganisationRecord.find(p, on: store.db)?.kind != OrganisationKind.educationProvider.rawValue { errors.append(FieldError("provider_id", "choose_from_list")) }
             guard errors.isEmpty else { throw FieldErrors(errors: errors) }
             contractInput = c
         case (.signContract, _): throw FieldErrors(errors: [FieldError("starts_on", "contract_data_required")])
@@ -143,7 +143,7 @@ extension CaseStore {
     /// A5: suspends the person's TSA when the rule says so; returns the explanation either way.
     func applyTSA(_ ctx: WriteContext, person: PersonRow, facts: PersonFacts, event ev: ParticipationEvent, contractID: Int?, on: CivilDate, rules: RuleContext) async throws -> [ExplanationStep] {
         let r = try Rules.tsaSuspension(facts: facts, event: ev, rules)
-        guard r.value.suspend, person.tsa_suspended_on == nil else { return r.steps }
+        guard r.value.suspend, try await Self.suspendedSince(ctx, person.id) == nil else { return r.steps }
         try await ctx.sql.insert(into: "tsa_suspensions").columns("person_id", "region_iso", "district_id", "suspended_on", "event", "contract_id", "explanation")
             .values(SQLBind(person.id), SQLBind(person.region_iso), SQLBind(person.district_id), SQLBind(on.iso), SQLBind(ev.rawValue), SQLBind(contractID), SQLBind(try Self.explanationJSON(r.steps))).run()
         try await ctx.sql.update("persons").set("tsa_suspended_on", to: SQLBind(on.iso)).where("id", .equal, SQLBind(person.id)).run()
@@ -153,8 +153,16 @@ extension CaseStore {
     }
 
     /// A5: taking part again restores the person's TSA.
+    /// The person's TSA suspension as it stands inside the transaction (not as read before it).
+    static func suspendedSince(_ ctx: WriteContext, _ personID: Int) async throws -> String? {
+        struct S: Decodable { let tsa_suspended_on: String? }
+        var q = ctx.sql.select().column("tsa_suspended_on").from("persons").where("id", .equal, SQLBind(personID))
+        if ctx.sql.dialect.name == "postgresql" { q = q.for(.update) }
+        return try await q.first(decoding: S.self)?.tsa_suspended_on
+    }
+
     func restoreTSAIfSuspended(_ ctx: WriteContext, person: PersonRow, on: CivilDate) async throws -> [ExplanationStep] {
-        guard let since = person.tsa_suspended_on else { return [] }
+        guard let since = try await Self.suspendedSince(ctx, person.id) else { return [] }
         try await ctx.sql.update("tsa_suspensions").set("resumed_on", to: SQLBind(on.iso)).where("person_id", .equal, SQLBind(person.id)).where("resumed_on", .is, SQLLiteral.null).run()
         try await ctx.sql.update("persons").set("tsa_suspended_on", to: SQLBind(Optional<String>.none)).where("id", .equal, SQLBind(person.id)).run()
         let step = ExplanationStep(rule: "A5", text: "participation resumed on \(on.iso): TSA suspended since \(since) is restored")
@@ -169,12 +177,16 @@ extension CaseStore {
     struct ObligationSnapshot: Encodable, Sendable { let contract_id: Int; let text: String; let due_on: String; let fulfilled_on: String? }
 
     public func fulfilObligation(_ obligationID: Int, on date: CivilDate? = nil, by user: UserContext) async throws {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("obligation", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("obligation", "read_only")]) }
         let on = date ?? today()
         guard let o = try await store.sql.select().column("*").from("contract_obligations").where("id", .equal, SQLBind(obligationID)).first(decoding: ObligationRow.self),
               let c = try await contract(o.contract_id, scope: user.scope) else { throw StoreError.notFound }
         guard o.fulfilled_on == nil else { return }
         try await store.write(as: user.actor) { ctx in
+            struct F: Decodable { let fulfilled_on: String? }
+            var q = ctx.sql.select().column("fulfilled_on").from("contract_obligations").where("id", .equal, SQLBind(obligationID))
+            if ctx.sql.dialect.name == "postgresql" { q = q.for(.update) }
+            guard try await q.first(decoding: F.self)?.fulfilled_on == nil else { return }
             try await ctx.sql.update("contract_obligations").set("fulfilled_on", to: SQLBind(on.iso)).where("id", .equal, SQLBind(obligationID)).run()
             try ctx.audit("fulfil", entity: "contract_obligation", id: String(obligationID), before: ObligationSnapshot(contract_id: c.id, text: o.text, due_on: o.due_on, fulfilled_on: nil),
                           after: ObligationSnapshot(contract_id: c.id, text: o.text, due_on: o.due_on, fulfilled_on: on.iso))
@@ -186,7 +198,7 @@ extension CaseStore {
 
     /// Records a monitoring visit or check (A3); the next one falls due by the interval.
     public func addMonitoring(contract contractID: Int, visitedOn: CivilDate, note: String, env: RulesEnvironment, by user: UserContext) async throws {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("note", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("note", "read_only")]) }
         guard let c = try await contract(contractID, scope: user.scope) else { throw StoreError.notFound }
         let n = note.trimmingCharacters(in: .whitespaces)
         var errors: [FieldError] = []
@@ -211,7 +223,7 @@ extension CaseStore {
     @discardableResult
     public func recordBreach(contract contractID: Int, party: ContractParty, occurredOn: CivilDate, description: String, sanction: Sanction,
                              env: RulesEnvironment, by user: UserContext) async throws -> Bool {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("description", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("description", "read_only")]) }
         guard let c = try await contract(contractID, scope: user.scope), let app = try await application(c.application_id, scope: user.scope),
               let person = try await person(c.person_id, scope: user.scope) else { throw StoreError.notFound }
         let d = description.trimmingCharacters(in: .whitespaces)
@@ -223,6 +235,9 @@ extension CaseStore {
         let facts = try await self.facts(person, on: occurredOn)
         let rules = env.context(on: occurredOn)
         let suspended: Bool = try await store.write(as: user.actor) { ctx in
+            guard let app = try await self.application(c.application_id, scope: user.scope, on: ctx.sql, forUpdate: true),
+                  [.contractSigned, .active].contains(app.stateValue) else { throw FieldErrors(errors: [FieldError("description", "contract_not_running")]) }
+            let wasSuspended = try await Self.suspendedSince(ctx, person.id) != nil
             try await ctx.sql.insert(into: "contract_breaches").columns("contract_id", "party", "occurred_on", "description", "sanction")
                 .values(SQLBind(contractID), SQLBind(party.rawValue), SQLBind(occurredOn.iso), SQLBind(d), SQLBind(sanction.rawValue)).run()
             try ctx.audit("create", entity: "contract_breach", id: String(contractID), after: BreachSnapshot(contract_id: contractID, party: party.rawValue, occurred_on: occurredOn.iso, description: d, sanction: sanction.rawValue))
@@ -239,7 +254,7 @@ extension CaseStore {
                 try await event(ctx, person: c.person_id, on: occurredOn, kind: "application_terminate", args: ["application": String(app.id), "measure": app.measure, "from": app.state, "to": next.rawValue, "note": "breach"])
             }
             let wouldSuspend = try Rules.tsaSuspension(facts: facts, event: .breach, rules).value.suspend
-            return party == .participant && person.tsa_suspended_on == nil && wouldSuspend
+            return party == .participant && !wasSuspended && wouldSuspend
         }
         return suspended
     }

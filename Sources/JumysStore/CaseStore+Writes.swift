@@ -45,7 +45,7 @@ extension CaseStore {
 
     /// Registers a person (validated; nothing is written when anything is wrong). Returns the new id.
     public func register(_ r: Registration, by user: UserContext) async throws -> Int {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("person", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("person", "read_only")]) }
         var errors: [FieldError] = []
         let today = self.today()
         var iin: IIN? = nil
@@ -67,9 +67,13 @@ extension CaseStore {
             throw FieldErrors(errors: errors + e.errors)
         }
         if let i = iin, let existing = try await PersonRecord.query(on: store.db).filter(\.$iin == i.value).first() {
-            let d = try await DistrictRecord.find(existing.districtID, on: store.db)
-            errors.append(FieldError("iin", "iin_duplicate", ["id": String(existing.id!), "district_kk": d?.nameKk ?? "", "district_ru": d?.nameRu ?? "", "district_en": d?.nameEn ?? "",
-                                                              "visible": (try await person(existing.id!, scope: user.scope)) != nil ? "yes" : "no"]))
+            if try await person(existing.id!, scope: user.scope) != nil {
+                let d = try await DistrictRecord.find(existing.districtID, on: store.db)
+                errors.append(FieldError("iin", "iin_duplicate", ["id": String(existing.id!), "district_kk": d?.nameKk ?? "", "district_ru": d?.nameRu ?? "", "district_en": d?.nameEn ?? "", "visible": "yes"]))
+            } else {
+                // Registered outside the user's area: no id, no district (the IIN's existence cannot be hidden, nothing more is said).
+                errors.append(FieldError("iin", "iin_registered_elsewhere", ["visible": "no"]))
+            }
         }
         guard errors.isEmpty, let iin else { throw FieldErrors(errors: errors) }
         let scope = r.consentScope?.nilIfEmpty ?? "registration, eligibility checks, referrals and monitoring under the employment programmes"
@@ -96,13 +100,14 @@ extension CaseStore {
                 return id
             }
         } catch let e as any DatabaseError where e.isConstraintFailure {
-            throw FieldErrors(errors: [FieldError("iin", "iin_duplicate", ["id": "", "visible": "no"])])
+            throw FieldErrors(errors: [FieldError("iin", "iin_registered_elsewhere", ["visible": "no"])])
         }
     }
 
     struct CategorySnapshot: Encodable, Sendable { let person_id: Int; let category: String; let from_date: String; let to_date: String? }
 
     public func addCategory(person personID: Int, _ category: PersonCategory, from: CivilDate, to: CivilDate?, by user: UserContext) async throws {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("category", "read_only")]) }
         guard try await person(personID, scope: user.scope) != nil else { throw StoreError.notFound }
         if let to, to < from { throw FieldErrors(errors: [FieldError("to_date", "end_before_start")]) }
         try await store.write(as: user.actor) { ctx in
@@ -116,6 +121,7 @@ extension CaseStore {
     struct MemberSnapshot: Encodable, Sendable { let person_id: Int; let full_name: String; let relation: String; let birth_date: String; let disabled: Bool; let ill: Bool }
 
     public func addHouseholdMember(person personID: Int, name: String, relation: HouseholdRelation, birthDate: CivilDate, sex: Sex, disabled: Bool, ill: Bool, by user: UserContext) async throws {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("member_name", "read_only")]) }
         guard try await person(personID, scope: user.scope) != nil else { throw StoreError.notFound }
         let n = name.trimmingCharacters(in: .whitespaces)
         var errors: [FieldError] = []
@@ -134,6 +140,7 @@ extension CaseStore {
 
     /// Marks whether the person is a working-age member of a low-income family receiving TSA (A5).
     public func setTSARecipient(person personID: Int, _ value: Bool, by user: UserContext) async throws {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("tsa_recipient", "read_only")]) }
         guard let p = try await person(personID, scope: user.scope) else { throw StoreError.notFound }
         try await store.write(as: user.actor) { ctx in
             try await ctx.sql.update("persons").set("tsa_recipient", to: SQLBind(value)).where("id", .equal, SQLBind(personID)).run()
@@ -146,7 +153,7 @@ extension CaseStore {
 
     /// Takes an application; eligibility is checked by the rules and stored with its explanation.
     public func createApplication(person personID: Int, measure: Measure, submittedOn: CivilDate? = nil, env: RulesEnvironment, by user: UserContext) async throws -> Int {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("measure", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("measure", "read_only")]) }
         guard let p = try await person(personID, scope: user.scope) else { throw StoreError.notFound }
         let on = submittedOn ?? today()
         if on > today() { throw FieldErrors(errors: [FieldError("submitted_on", "date_future")]) }
@@ -183,12 +190,14 @@ extension CaseStore {
 
     /// Records consent to personal data processing for a person registered without it (e.g. imported).
     public func recordConsent(person personID: Int, scope text: String?, by user: UserContext) async throws {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("consent", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("consent", "read_only")]) }
         guard let p = try await person(personID, scope: user.scope) else { throw StoreError.notFound }
         guard p.consent_on == nil else { return }
         let scope = text?.nilIfEmpty ?? "registration, eligibility checks, referrals and monitoring under the employment programmes"
         let today = self.today()
         try await store.write(as: user.actor) { ctx in
+            struct C: Decodable { let consent_on: String? }
+            guard try await ctx.sql.select().column("consent_on").from("persons").where("id", .equal, SQLBind(personID)).first(decoding: C.self)?.consent_on == nil else { return }
             try await ctx.sql.update("persons").set("consent_on", to: SQLBind(today.iso)).set("consent_scope", to: SQLBind(scope)).set("consent_by", to: SQLBind(user.login))
                 .where("id", .equal, SQLBind(personID)).run()
             try ctx.audit("update", entity: "person_consent", id: String(personID), before: ConsentSnapshot(consent_on: nil, consent_scope: nil, consent_by: nil),
@@ -199,7 +208,7 @@ extension CaseStore {
 
     /// Adds an obligation of one party to a running contract (beyond the measure's standard ones).
     public func addObligation(contract contractID: Int, party: ContractParty, text: String, due: CivilDate, by user: UserContext) async throws {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("obligation_text", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("obligation_text", "read_only")]) }
         guard let c = try await contract(contractID, scope: user.scope), let a = try await application(c.application_id, scope: user.scope) else { throw StoreError.notFound }
         let t = text.trimmingCharacters(in: .whitespaces)
         var errors: [FieldError] = []

@@ -28,6 +28,8 @@ public struct UserContext: Sendable, Equatable {
     }
 
     public var actor: Actor { Actor(userID: id, login: login) }
+    /// Registering people, taking applications and running contracts is the employment centre's work.
+    public var doesCasework: Bool { role == .caseworker || role == .administrator }
     public var canWrite: Bool { !role.isReadOnly }
 
     init(id: Int, login: String, displayName: String, role: Role, regionISO: String?, districtID: Int?, organisationID: Int?) {
@@ -156,23 +158,62 @@ public struct Directory: Sendable {
         return rows.compactMap(\.lockedUntil).filter { $0 > now }.max()
     }
 
-    /// Counts a failed attempt against each key; a key reaching its limit within the window is locked.
-    public func recordFailure(keys: [(key: String, limit: Int)], window: TimeInterval, lockFor: TimeInterval) async throws {
+    /// Counts one attempt against each key, under a row lock, and returns when the first locked key unlocks, if
+    /// one is locked or has just gone over its limit. Counting before the password is checked means that parallel
+    /// guesses cannot slip past the limit.
+    public func countAttempt(keys: [(key: String, limit: Int)], window: TimeInterval, lockFor: TimeInterval) async throws -> Date? {
         let now = store.now()
-        try await store.bookkeeping { db in
+        let isPostgres = store.isPostgres
+        return try await store.bookkeeping { db in
+            let sql = db as! any SQLDatabase
+            var locked: Date? = nil
             for (key, limit) in keys {
                 let id = Self.hashToken(key)
-                let r = try await SignInThrottleRecord.find(id, on: db) ?? {
-                    let n = SignInThrottleRecord(); n.id = id; n.failures = 0; n.windowStart = now; return n
-                }()
-                if now.timeIntervalSince(r.windowStart) > window || (r.lockedUntil.map { $0 <= now } ?? false) {
-                    r.failures = 0; r.windowStart = now; r.lockedUntil = nil
-                }
+                try await sql.insert(into: "sign_in_throttle").columns("id", "failures", "window_start").values(SQLBind(id), SQLBind(0), SQLBind(now))
+                    .ignoringConflicts(with: ["id"]).run()
+                guard let r = try await Self.lockedRow(id, db: db, sql: sql, isPostgres: isPostgres) else { continue }
+                if let until = r.lockedUntil, until > now { locked = max(locked ?? until, until); continue }
+                if now.timeIntervalSince(r.windowStart) > window || r.lockedUntil != nil { r.failures = 0; r.windowStart = now; r.lockedUntil = nil }
                 r.failures += 1
-                if r.failures >= limit { r.lockedUntil = now.addingTimeInterval(lockFor) }
+                if r.failures > limit { r.lockedUntil = now.addingTimeInterval(lockFor); locked = max(locked ?? r.lockedUntil!, r.lockedUntil!) }
                 try await r.save(on: db)
             }
+            return locked
         }
+    }
+
+    static func lockedRow(_ id: String, db: any Database, sql: any SQLDatabase, isPostgres: Bool) async throws -> SignInThrottleRecord? {
+        if isPostgres {
+            // Lock the row for the rest of this transaction.
+            _ = try await sql.select().column("id").from("sign_in_throttle").where("id", .equal, SQLBind(id)).for(.update).all()
+        }
+        return try await SignInThrottleRecord.find(id, on: db)
+    }
+
+    /// After a wrong password: keys whose attempts reached their limit are locked.
+    public func lockIfAtLimit(keys: [(key: String, limit: Int)], lockFor: TimeInterval) async throws -> Date? {
+        let now = store.now()
+        let isPostgres = store.isPostgres
+        return try await store.bookkeeping { db in
+            let sql = db as! any SQLDatabase
+            var locked: Date? = nil
+            for (key, limit) in keys {
+                guard let r = try await Self.lockedRow(Self.hashToken(key), db: db, sql: sql, isPostgres: isPostgres) else { continue }
+                if r.failures >= limit {
+                    let until = r.lockedUntil.map { max($0, now.addingTimeInterval(lockFor)) } ?? now.addingTimeInterval(lockFor)
+                    r.lockedUntil = until
+                    try await r.save(on: db)
+                    locked = max(locked ?? until, until)
+                }
+            }
+            return locked
+        }
+    }
+
+    /// Counts a failed attempt against each key; a key reaching its limit within the window is locked.
+    public func recordFailure(keys: [(key: String, limit: Int)], window: TimeInterval, lockFor: TimeInterval) async throws {
+        _ = try await countAttempt(keys: keys, window: window, lockFor: lockFor)
+        _ = try await lockIfAtLimit(keys: keys, lockFor: lockFor)
     }
 
     public func clearFailures(key: String) async throws {

@@ -51,6 +51,7 @@ struct CreateLabourMarket: AsyncMigration {
             .field("starts_on", .string, .required)
             .field("ends_on", .string)
             .field("wage", .int64, .required)
+            .unique(on: "referral_id")
             .create()
         try await db.schema("placements")
             .field("id", .int, .identifier(auto: true))

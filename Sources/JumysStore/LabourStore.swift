@@ -46,7 +46,7 @@ public struct LabourStore: Sendable {
     struct VacancySnapshot: Encodable, Sendable { let employer_id: Int; let title: String; let occupation_isco: String; let district_id: Int; let wage: String; let places: Int; let valid_until: String }
 
     public func createVacancy(_ v: VacancyInput, by user: UserContext) async throws -> Int {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("title", "read_only")]) }
+        guard user.canWrite, [.caseworker, .contractor, .administrator].contains(user.role) else { throw FieldErrors(errors: [FieldError("title", "read_only")]) }
         var errors: [FieldError] = []
         var employer = v.employerID
         if user.role == .contractor { employer = user.organisationID }
@@ -130,7 +130,7 @@ public struct LabourStore: Sendable {
 
     /// Refers a person to a vacancy's employer (the centre's жолдама); needs consent and an open vacancy.
     public func refer(person personID: Int, vacancy vacancyID: Int, by user: UserContext) async throws -> Int {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("vacancy", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("vacancy", "read_only")]) }
         guard let p = try await cases.person(personID, scope: user.scope) else { throw StoreError.notFound }
         guard let v = try await vacancy(vacancyID) else { throw StoreError.notFound }
         guard p.consent_on != nil else { throw FieldErrors(errors: [FieldError("vacancy", "no_consent")]) }
@@ -172,7 +172,7 @@ public struct LabourStore: Sendable {
 
     /// Records what came of a referral; a hire records the labour contract and, when subsidised, the placement.
     public func recordOutcome(referral id: Int, _ outcome: ReferralOutcome, by user: UserContext) async throws {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
         guard let r = try await referral(id, scope: user.scope) else { throw StoreError.notFound }
         guard r.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
         let today = cases.today()
@@ -188,6 +188,11 @@ public struct LabourStore: Sendable {
             throw FieldErrors(errors: [FieldError("reason", "note_required")])
         }
         try await store.write(as: user.actor) { ctx in
+            // A concurrent outcome for the same referral (a double click) wins once: the state is read under lock.
+            struct St: Decodable { let state: String }
+            var check = ctx.sql.select().column("state").from("referrals").where("id", .equal, SQLBind(id))
+            if ctx.sql.dialect.name == "postgresql" { check = check.for(.update) }
+            guard try await check.first(decoding: St.self)?.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
             let state: String, reason: String?
             var args: [String: String] = ["referral": String(id), "number": r.number]
             switch outcome {

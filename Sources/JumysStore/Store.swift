@@ -159,6 +159,8 @@ public final class Store: Sendable {
     public static func isolated(environment: [String: String] = ProcessInfo.processInfo.environment, logger: Logger = Logger(label: "jumys.test"), now: @escaping @Sendable () -> Date = { Date() }) async throws -> Store {
         let location = try StoreLocation.parse(environment["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "sqlite:\(NSTemporaryDirectory())jumys-test-\(UUID().uuidString).sqlite")
         guard case .postgres = location else { return try Store(location: location, logger: logger, now: now) }
+        // Tests run in parallel; at most a few hold PostgreSQL connections at once, so any server's limit suffices.
+        await IsolatedStoreGate.shared.acquire()
         let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         // Tests run in parallel, each with its own store: small pools keep them under the server's connection limit.
         let admin = try Store(location: location, logger: logger, postgresConnectionsPerLoop: 1)
@@ -175,6 +177,7 @@ public final class Store: Sendable {
                 try? await sql.raw("DROP SCHEMA \(ident: schema) CASCADE").run()
             }
             await shutdown()
+            await IsolatedStoreGate.shared.release()
         case .sqliteFile(let path):
             await shutdown()
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -230,5 +233,20 @@ actor WriteGate {
 
     private func release() {
         if waiters.isEmpty { busy = false } else { waiters.removeFirst().resume() }
+    }
+}
+
+/// A counting semaphore for `Store.isolated` on PostgreSQL (`JUMYS_TEST_PG_PARALLEL`, default 8).
+actor IsolatedStoreGate {
+    static let shared = IsolatedStoreGate(capacity: Int(ProcessInfo.processInfo.environment["JUMYS_TEST_PG_PARALLEL"] ?? "") ?? 8)
+    private var free: Int
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+    init(capacity: Int) { free = max(1, capacity) }
+    func acquire() async {
+        if free > 0 { free -= 1; return }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+    func release() {
+        if waiters.isEmpty { free += 1 } else { waiters.removeFirst().resume() }
     }
 }

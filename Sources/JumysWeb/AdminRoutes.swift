@@ -76,8 +76,8 @@ struct AdminRoutes: RouteCollection {
                 .form(.method(.post), .action("/admin/users"),
                     .div(ctx.csrfField()),
                     .div(
-                        field("login", ctx.t("admin.users.login"), .input(.type(.text), .id("login"), .name("login"), .value(values.login ?? ""), .attribute(named: "autocomplete", value: "off")), hint: ctx.t("admin.users.login.hint")),
-                        field("display_name", ctx.t("admin.users.name"), .input(.type(.text), .id("display_name"), .name("display_name"), .value(values.display_name ?? ""))),
+                        field("login", ctx.t("admin.users.login"), .input(.type(.text), .id("login"), .name("login"), .value(attr(values.login ?? "")), .attribute(named: "autocomplete", value: "off")), hint: ctx.t("admin.users.login.hint")),
+                        field("display_name", ctx.t("admin.users.name"), .input(.type(.text), .id("display_name"), .name("display_name"), .value(attr(values.display_name ?? "")))),
                         field("role", ctx.t("home.role"), .select(.id("role"), .attribute(named: "name", value: "role"),
                             .forEach(Role.allCases) { r in option(r.rawValue, ctx.t("role.\(r.rawValue)"), selected: values.role) })),
                         field("region_iso", ctx.t("person.region"), .select(.id("region_iso"), .attribute(named: "name", value: "region_iso"),

@@ -216,6 +216,9 @@ struct JumysErrorMiddleware: AsyncMiddleware {
             if let abort = error as? any AbortError {
                 status = abort.status
                 reason = abort.reason
+            } else if case StoreError.notFound = error {
+                // Absent and out of scope look the same (no leak of existence).
+                status = .notFound
             } else if error is DecodingError {
                 status = .unprocessableEntity
             } else {

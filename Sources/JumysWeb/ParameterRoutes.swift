@@ -59,7 +59,7 @@ struct ParameterRoutes: RouteCollection {
         func field<C: HTML.BodyContext>(_ n: String, _ label: String, hint: String) -> Node<C> {
             .div(.class(errors.contains { $0.field == n } ? "field has-error" : "field"),
                  .label(.for(n), .text(label)), .p(.class("hint"), .text(hint)), err(n),
-                 .input(.type(.text), .id(n), .name(n), .value(form[n] ?? "")))
+                 .input(.type(.text), .id(n), .name(n), .value(attr(form[n] ?? ""))))
         }
         let addForm: Node<HTML.BodyContext> = !isAdmin ? .empty : .div(.class("narrow"),
             .h2(.text(ctx.t("parameters.add"))),
@@ -151,7 +151,7 @@ struct ParameterRoutes: RouteCollection {
                 ctx.csrfField(),
                 .div(.class(errors.contains { $0.field == "date" } ? "field has-error" : "field"),
                      .label(.for("date"), .text(ctx.t("calendar.date"))), .p(.class("hint"), .text(ctx.t("parameters.effective_from.hint"))), err("date"),
-                     .input(.type(.text), .id("date"), .name("date"), .value(form["date"] ?? ""))),
+                     .input(.type(.text), .id("date"), .name("date"), .value(attr(form["date"] ?? "")))),
                 .fieldset(.class("field"),
                     .element(named: "legend", nodes: [.text(ctx.t("calendar.kind"))]),
                     .div(.input(.type(.radio), .id("working-no"), .name("working"), .value("false"), .attribute(named: "checked", value: "checked")),
@@ -161,7 +161,7 @@ struct ParameterRoutes: RouteCollection {
                 ),
                 .div(.class(errors.contains { $0.field == "note" } ? "field has-error" : "field"),
                      .label(.for("note"), .text(ctx.t("calendar.note"))), .p(.class("hint"), .text(ctx.t("calendar.note.hint"))), err("note"),
-                     .input(.type(.text), .id("note"), .name("note"), .value(form["note"] ?? ""))),
+                     .input(.type(.text), .id("note"), .name("note"), .value(attr(form["note"] ?? "")))),
                 .button(.type(.submit), .class("button"), .text(ctx.t("calendar.add.button")))
             )
         )

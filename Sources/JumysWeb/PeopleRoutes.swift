@@ -48,7 +48,7 @@ enum PeopleView {
                     .label(.for("q"), .text(ctx.t("people.search.label"))),
                     .p(.class("hint"), .id("q-hint"), .text(ctx.t("people.search.hint"))),
                     .div(.class("search-row"),
-                        .input(.type(.search), .id("q"), .name("q"), .value(query), .attribute(named: "aria-describedby", value: "q-hint"), .attribute(named: "autocomplete", value: "off")),
+                        .input(.type(.search), .id("q"), .name("q"), .value(attr(query)), .attribute(named: "aria-describedby", value: "q-hint"), .attribute(named: "autocomplete", value: "off")),
                         .button(.type(.submit), .class("button"), .text(ctx.t("people.search.button")))
                     )
                 )
@@ -83,7 +83,7 @@ enum PeopleView {
         }
         return .form(.method(.post), .action("/people/search"), .class("pager"),
             .div(ctx.csrfField()),
-            .input(.type(.hidden), .name("q"), .value(query)),
+            .input(.type(.hidden), .name("q"), .value(attr(query))),
             .input(.type(.hidden), .name("cursor"), .value(cursor)),
             .button(.type(.submit), .class("button secondary"), .text(ctx.t("list.next")))
         )

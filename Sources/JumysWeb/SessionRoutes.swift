@@ -72,17 +72,19 @@ enum Authenticator {
 
     static func check(_ req: Request, login: String, password: String) async throws -> Outcome {
         let svc = req.jumys
-        let accountKey = "login:" + login, addressKey = "addr:" + req.clientAddress
-        if let until = try await svc.directory.lockedUntil(keys: [accountKey, addressKey]) { return .locked(until) }
+        let account = [(key: "login:" + login, limit: svc.config.signInMaxFailures)]
+        let address = [(key: "addr:" + req.clientAddress, limit: svc.config.signInMaxFailuresPerAddress)]
+        if let until = try await svc.directory.lockedUntil(keys: [address[0].key]) { return .locked(until) }
+        // The attempt is counted before the password is checked, so parallel guesses cannot exceed the limit.
+        if let until = try await svc.directory.countAttempt(keys: account, window: svc.config.signInWindow, lockFor: svc.config.signInLockout) { return .locked(until) }
         let creds = try await svc.directory.credentials(login: login)
         let ok = try await req.password.async.verify(password, created: creds?.hash ?? svc.decoyHash)
         if ok, let user = creds?.user {
-            try await svc.directory.clearFailures(key: accountKey)
+            try await svc.directory.clearFailures(key: account[0].key)
             return .ok(user)
         }
-        try await svc.directory.recordFailure(keys: [(accountKey, svc.config.signInMaxFailures), (addressKey, svc.config.signInMaxFailuresPerAddress)],
-                                              window: svc.config.signInWindow, lockFor: svc.config.signInLockout)
-        if let until = try await svc.directory.lockedUntil(keys: [accountKey, addressKey]) { return .locked(until) }
+        _ = try await svc.directory.countAttempt(keys: address, window: svc.config.signInWindow, lockFor: svc.config.signInLockout)
+        if let until = try await svc.directory.lockIfAtLimit(keys: account + address, lockFor: svc.config.signInLockout) { return .locked(until) }
         return .wrong
     }
 }
@@ -103,7 +105,7 @@ enum SignInView {
                     .div(.class(errors.contains { $0.field == "login" } ? "field has-error" : "field"),
                         .label(.for("login"), .text(ctx.t("signin.login"))),
                         fieldError("login"),
-                        .input(.type(.text), .id("login"), .name("login"), .value(login), .attribute(named: "autocomplete", value: "username"), .attribute(named: "autocapitalize", value: "none"), .attribute(named: "spellcheck", value: "false"), .required(true))
+                        .input(.type(.text), .id("login"), .name("login"), .value(attr(login)), .attribute(named: "autocomplete", value: "username"), .attribute(named: "autocapitalize", value: "none"), .attribute(named: "spellcheck", value: "false"), .required(true))
                     ),
                     .div(.class(errors.contains { $0.field == "password" } ? "field has-error" : "field"),
                         .label(.for("password"), .text(ctx.t("signin.password"))),

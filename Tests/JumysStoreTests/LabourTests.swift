@@ -71,3 +71,73 @@ import Testing
         #expect(Payroll.Month("2021-13") == nil)
     }
 }
+
+@Suite struct ConcurrencyAndScopeFixTests {
+    @Test func concurrentHiresOfOneReferralRecordOneContract() async throws {
+        try await withCases { f in
+            let labour = LabourStore(store: f.store)
+            let employer = try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == "contractor.demo").first()?.id)
+            let vacancy = try await labour.createVacancy(VacancyInput(employerID: employer, title: "Сварщик", isco: "7212", districtID: nil, wage: Money(tenge: 200_000), places: 5,
+                                                                      requirements: nil, validFrom: CivilDate(iso: "2021-05-01"), validUntil: CivilDate(iso: "2021-06-30")), by: f.caseworker)
+            let person = try await f.cases.register(Registration(iin: iin(1993, 3, 3, .male, 77).value, lastName: "Серікбаев", firstName: "Ержан", occupationISCO: "7212", categories: [.jobSeeker], consent: true), by: f.caseworker)
+            let referral = try await labour.refer(person: person, vacancy: vacancy, by: f.caseworker)
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<10 {
+                    group.addTask {
+                        (try? await labour.recordOutcome(referral: referral, .hired(position: "Сварщик", startsOn: CivilDate(iso: "2021-05-11")!, endsOn: nil, wage: Money(tenge: 200_000), subsidised: .socialJob), by: f.caseworker)) != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 1)
+            struct C: Decodable { let n: Int }
+            #expect(try await f.store.sql.raw("SELECT COUNT(*) AS n FROM labour_contracts").first(decoding: C.self)?.n == 1)
+            #expect(try await labour.placements(of: person).count == 1)
+            #expect(try await labour.vacancy(vacancy)?.places == 4)
+        }
+    }
+
+    @Test func parallelSignInAttemptsCannotExceedTheLimit() async throws {
+        try await withCases { f in
+            let dir = Directory(store: f.store)
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<30 { group.addTask { (try? await dir.countAttempt(keys: [("login:target", 10)], window: 900, lockFor: 900)) == nil } }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 10)
+        }
+    }
+
+    @Test func aDuplicateOutsideTheScopeSaysNothingMore() async throws {
+        try await withCases { f in
+            let other = try #require(try await Directory(store: f.store).credentials(login: "caseworker.KZ-75")?.user)
+            let i = iin(1989, 9, 9, .female, 55)
+            _ = try await CaseStore(store: f.store).register(Registration(iin: i.value, lastName: "A", firstName: "B", consent: true), by: other)
+            do {
+                _ = try await f.register(i)
+                Issue.record("duplicate accepted")
+            } catch let e as FieldErrors {
+                #expect(e.errors.map(\.code) == ["iin_registered_elsewhere"])
+                #expect(e.errors.first?.args["id"] == nil && e.errors.first?.args["district_ru"] == nil)
+            }
+        }
+    }
+
+    @Test func onlyTheCentreDoesCaseworkAndOrganisationsMustFitTheirPart() async throws {
+        try await withCases { f in
+            let akimat = try #require(try await Directory(store: f.store).credentials(login: "akimat.KZ-71")?.user)
+            await #expect(throws: FieldErrors.self) {
+                _ = try await f.cases.register(Registration(iin: iin(1990, 2, 2, .male, 66).value, lastName: "A", firstName: "B", districtID: f.district, consent: true), by: akimat)
+            }
+            let person = try await f.register(iin(1990, 2, 2, .male, 88))
+            let app = try await f.cases.createApplication(person: person, measure: .training, env: f.env, by: f.caseworker)
+            try await f.cases.transition(application: app, .startReview, env: f.env, by: f.caseworker)
+            try await f.cases.transition(application: app, .include, env: f.env, by: f.caseworker)
+            let lender = try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == "lender.demo").first()?.id)
+            do {
+                try await f.cases.transition(application: app, .signContract, input: .contract(ContractInput(startsOn: CivilDate(iso: "2021-05-11")!, endsOn: CivilDate(iso: "2021-08-11")!, providerID: lender)), env: f.env, by: f.caseworker)
+                Issue.record("a lender accepted as education provider")
+            } catch let e as FieldErrors { #expect(e.errors.map(\.field) == ["provider_id"]) }
+        }
+    }
+}

@@ -142,3 +142,28 @@ func freshIIN(_ serial: Int) -> IIN {
         }
     }
 }
+
+@Suite struct CaseworkWebFixTests {
+    @Test func reflectedValuesAreEscapedInAttributesAndForeignIdsAre404() async throws {
+        try await withJumys(persons: 20) { app, store in
+            let b = Browser(app)
+            _ = try await b.signIn("caseworker.KZ-71")
+            try await b.request(.GET, "/people/new")
+            let r = try await b.post("/people", ["iin": "1", "last_name": #""><b id="x">bold</b>"#, "first_name": "A", "consent": "true"])
+            #expect(r.status == .unprocessableEntity)
+            #expect(!r.body.contains(#"<b id="x">"#))
+            #expect(r.body.contains("&quot;&gt;&lt;b id=&quot;x&quot;&gt;"))
+            // A person of another district: 404 for every casework post, not 500.
+            let d75 = try #require(try await DistrictRecord.query(on: store.db).filter(\.$kato == "750200000").first()?.id)
+            let iin = freshIIN(1500)
+            _ = try await DemoData.insertPersons([.init(iin: iin, lastName: "Петрова", firstName: "Анна", middleName: nil, regionISO: "KZ-75", districtID: d75, isRural: false, phone: "+7 701 000 0001")], into: store, actor: .system)
+            let foreign = try #require(try await PersonRecord.query(on: store.db).filter(\.$iin == iin.value).first()?.id)
+            try await b.request(.GET, "/people")
+            for path in ["categories", "household", "tsa", "applications", "consent"] {
+                let res = try await b.post("/people/\(foreign)/\(path)", ["category": "unemployed", "from_date": "2021-01-01", "measure": "training", "tsa_recipient": "true", "consent": "true",
+                                                                         "member_name": "X", "relation": "child", "member_birth_date": "2010-01-01", "member_sex": "male"])
+                #expect(res.status == .notFound, "\(path)")
+            }
+        }
+    }
+}

@@ -20,7 +20,7 @@ struct FormKit {
              .label(.for(name), .text(label)),
              hint.map { .p(.class("hint"), .text($0)) } ?? .empty,
              error(name),
-             .input(.type(type), .id(name), .name(name), .value(values[name] ?? ""), width.map { .class($0) } ?? .class("")))
+             .input(.type(type), .id(name), .name(name), .value(attr(values[name] ?? "")), width.map { .class($0) } ?? .class("")))
     }
 
     func select<C: HTML.BodyContext>(_ name: String, _ label: String, options: [(String, String)], blank: Bool = true) -> Node<C> {

@@ -29,6 +29,22 @@ struct PageContext {
     }
 }
 
+/// Plot escapes text but not attribute values: every value that came from a person goes through this.
+func attr(_ s: String) -> String {
+    var out = ""
+    out.reserveCapacity(s.count)
+    for ch in s {
+        switch ch {
+        case "&": out += "&amp;"
+        case "\"": out += "&quot;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        default: out.append(ch)
+        }
+    }
+    return out
+}
+
 enum Layout {
     /// The page frame: header with language switch and user, main content, footer.
     static func page(_ ctx: PageContext, title: String, _ body: Node<HTML.BodyContext>...) -> String {
