@@ -310,6 +310,11 @@ extension CaseStore {
         for o in obligations {
             items.append(WorklistItem(kind: .obligation, due: CivilDate(iso: o.due_on)!, personID: o.person_id, personName: o.last_name + " " + o.first_name, applicationID: o.application_id, contractID: o.contract_id, detail: o.party + "|" + o.text))
         }
+        // Applications people sent from the public portal, waiting to be taken into a file.
+        for o in try await PortalStore(store: store).pending(scope: scope, limit: limit) {
+            guard let due = CivilDate(iso: o.due_on), due <= until else { continue }
+            items.append(WorklistItem(kind: .online, due: due, personID: 0, personName: o.last_name + " " + o.first_name, applicationID: o.id, contractID: nil, detail: o.measure))
+        }
         return items.sorted { ($0.due, $0.kind.rawValue, $0.personName) < ($1.due, $1.kind.rawValue, $1.personName) }
     }
 }

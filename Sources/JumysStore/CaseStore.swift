@@ -59,7 +59,7 @@ public enum TransitionInput: Sendable {
 
 /// An item of the caseworker's worklist.
 public struct WorklistItem: Sendable, Equatable {
-    public enum Kind: String, Sendable { case decision, contract, activation, monitoring, obligation }
+    public enum Kind: String, Sendable { case decision, contract, activation, monitoring, obligation, online }
     public let kind: Kind
     public let due: CivilDate
     public let personID: Int

@@ -73,6 +73,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try PeopleRoutes().boot(routes: app.routes)
     try CaseworkRoutes().boot(routes: app.routes)
     try LabourRoutes().boot(routes: app.routes)
+    try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)
     try APIRoutes().boot(routes: app.routes)
     try RulesAPIRoutes().boot(routes: app.routes)

@@ -60,8 +60,14 @@ struct CaseworkRoutes: RouteCollection {
     // MARK: registration
 
     @Sendable func newPerson(req: Request) async throws -> Response {
-        _ = try Self.requireWriter(req)
-        return try await CaseworkViews.registration(req, values: ["rural": "false"], errors: [], status: .ok)
+        let user = try Self.requireWriter(req)
+        var values = ["rural": "false"]
+        // Taken from an online application: the form starts with what the person sent (the id is not personal data).
+        if let oid = try? req.query.get(Int.self, at: "online"), let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope) {
+            values.merge(["iin": o.iin, "last_name": o.last_name, "first_name": o.first_name, "phone": o.phone, "email": o.email ?? "",
+                          "district_id": String(o.district_id), "online_id": String(oid)]) { $1 }
+        }
+        return try await CaseworkViews.registration(req, values: values, errors: [], status: .ok)
     }
 
     @Sendable func createPerson(req: Request) async throws -> Response {
@@ -74,6 +80,13 @@ struct CaseworkRoutes: RouteCollection {
                                categories: cats, consent: f["consent"] == "true")
         do {
             let id = try await Self.cases(req).register(reg, by: user)
+            // An online application taken into the file becomes the application for the measure the person asked for.
+            if let oid = f["online_id"].flatMap(Int.init), let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope), o.processed_on == nil {
+                if let m = Measure(rawValue: o.measure), let due = CivilDate(iso: o.submitted_on) {
+                    _ = try? await Self.cases(req).createApplication(person: id, measure: m, submittedOn: due, env: try await req.jumys.rules.current(), by: user)
+                }
+                try await PortalStore(store: req.jumys.store).markProcessed(oid, person: id, by: user)
+            }
             return req.redirect(to: "/people/\(id)", redirectType: .normal)
         } catch let e as FieldErrors {
             let ctx = PageContext(req)

@@ -40,7 +40,7 @@ import Testing
         family("tsa_event", ParticipationEvent.self); family("unit", ParameterUnit.self)
         for k in ["rural_youth", "rural_woman", "unemployed_youth", "neet_youth", "student"] { used.insert("priority.\(k)") }
         for k in ["no_consent", "not_in_category", "not_working_age", "not_youth"] { used.insert("reason.\(k)") }
-        for k in ["decision", "contract", "activation", "monitoring", "obligation"] { used.insert("worklist.kind.\(k)") }
+        for k in ["decision", "contract", "activation", "monitoring", "obligation", "online"] { used.insert("worklist.kind.\(k)") }
         // Every event kind and obligation text the store writes, and every field error code it reports.
         let store = sources.deletingLastPathComponent().appendingPathComponent("Sources/JumysStore")
         for file in try FileManager.default.subpaths(atPath: store.path) ?? [] where file.hasSuffix(".swift") {

@@ -34,6 +34,7 @@ enum CaseworkViews {
                 duplicateURL.map { .p(.a(.href($0), .class("button secondary"), .text(ctx.t("register.open_existing")))) } ?? .empty,
                 .form(.method(.post), .action("/people"),
                     ctx.csrfField(),
+                    values["online_id"].map { .input(.type(.hidden), .name("online_id"), .value(attr($0))) } ?? .empty,
                     k.text("iin", ctx.t("person.iin"), hint: ctx.t("register.iin.hint")),
                     k.text("last_name", ctx.t("person.last_name")),
                     k.text("first_name", ctx.t("person.first_name")),
@@ -356,7 +357,7 @@ enum CaseworkViews {
                 .caption(.text(ctx.t("worklist.caption", ["date": today.iso]))),
                 .thead(.tr(.th(.text(ctx.t("worklist.due"))), .th(.text(ctx.t("worklist.what"))), .th(.text(ctx.t("person.name"))), .th(.text(ctx.t("worklist.detail"))))),
                 .tbody(.forEach(items) { i in
-                    let href = i.kind == .monitoring || i.kind == .obligation ? "/contracts/\(i.contractID ?? 0)" : "/applications/\(i.applicationID ?? 0)"
+                    let href = i.kind == .monitoring || i.kind == .obligation ? "/contracts/\(i.contractID ?? 0)" : (i.kind == .online ? "/online/\(i.applicationID ?? 0)" : "/applications/\(i.applicationID ?? 0)")
                     let detail: String = {
                         switch i.kind {
                         case .obligation:
@@ -369,7 +370,7 @@ enum CaseworkViews {
                     return .tr(.td(.class(i.due < today ? "overdue" : (i.due == today ? "due-today" : "")),
                                    .text(i.due.iso + (i.due < today ? " — " + ctx.t("worklist.overdue") : (i.due == today ? " — " + ctx.t("worklist.today") : "")))),
                                .td(.a(.href(href), .text(ctx.t("worklist.kind.\(i.kind.rawValue)")))),
-                               .td(.a(.href("/people/\(i.personID)"), .text(i.personName))),
+                               .td(i.personID == 0 ? .text(i.personName) : .a(.href("/people/\(i.personID)"), .text(i.personName))),
                                .td(.text(detail)))
                 })
             )

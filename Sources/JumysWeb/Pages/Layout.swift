@@ -68,7 +68,7 @@ enum Layout {
                 ),
                 .main(.id("main"), .class("container"), .group(body)),
                 .footer(.class("site-footer"),
-                    .div(.class("container"), .text(ctx.t("layout.footer")))
+                    .div(.class("container"), .text(ctx.t("layout.footer")), .text(" "), .a(.href("/portal"), .text(ctx.t("portal.title"))))
                 )
             )
         )
