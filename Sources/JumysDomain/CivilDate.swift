@@ -104,6 +104,16 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 }
 
+import struct Foundation.Date
+
+extension CivilDate {
+    /// Kazakhstan's civil date at an instant: one time zone, UTC+5, across the country since 1 March 2024
+    /// (the programmes' dates are read there).
+    public init(kazakhstanAt instant: Date) {
+        self.init(daysSinceEpoch: Int((instant.timeIntervalSince1970 + 5 * 3600).rounded(.down) / 86400))
+    }
+}
+
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }

@@ -76,7 +76,7 @@ public struct CaseStore: Sendable {
     public init(store: Store) { self.store = store }
 
     /// Today in Kazakhstan (UTC+5 across the country since 2024).
-    public func today() -> CivilDate { CivilDate(daysSinceEpoch: Int(floor((store.now().timeIntervalSince1970 + 5 * 3600) / 86400))) }
+    public func today() -> CivilDate { store.today() }
 
     // MARK: rows
 

@@ -2,6 +2,7 @@ import FluentKit
 import FluentPostgresDriver
 import FluentSQLiteDriver
 import Foundation
+import JumysDomain
 import Logging
 import NIOCore
 import NIOPosix
@@ -114,6 +115,9 @@ public final class Store: Sendable {
     public var sql: any SQLDatabase { db as! any SQLDatabase }
 
     public var isPostgres: Bool { location.isPostgres }
+
+    /// Today in Kazakhstan by this store's clock.
+    public func today() -> CivilDate { CivilDate(kazakhstanAt: now()) }
 
     /// Creates missing tables; on SQLite switches the file to WAL journaling first.
     public func migrate() async throws {

@@ -17,7 +17,7 @@ struct ParameterRoutes: RouteCollection {
     }
 
     static func today(_ req: Request) -> CivilDate {
-        CivilDate(daysSinceEpoch: Int(floor(req.jumys.store.now().timeIntervalSince1970 / 86400)))
+        req.jumys.store.today()
     }
 
     @Sendable func list(req: Request) async throws -> Response {

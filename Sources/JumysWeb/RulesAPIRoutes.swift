@@ -33,7 +33,7 @@ struct RulesAPIRoutes: RouteCollection {
         guard let name = obj["rule"] as? String, let spec = RuleCatalogue.byName[name] else {
             throw RuleAPIError(field: "rule", message: "unknown rule; GET /api/v1/rules lists them")
         }
-        var date = CivilDate(daysSinceEpoch: Int(floor(req.jumys.store.now().timeIntervalSince1970 / 86400)))
+        var date = req.jumys.store.today()
         if let d = obj["date"] {
             guard let s = d as? String, let parsed = CivilDate(iso: s), RuleInputs.dateRange.contains(parsed) else { throw RuleAPIError(field: "date", message: "expected YYYY-MM-DD between 1900-01-01 and 2200-12-31") }
             date = parsed
@@ -59,7 +59,7 @@ struct RulesAPIRoutes: RouteCollection {
     @Sendable func parameter(req: Request) async throws -> Response {
         let env = try await req.jumys.rules.current()
         guard let name = req.parameters.get("name"), let p = env.parameters[name] else { throw Abort(.notFound) }
-        var date = CivilDate(daysSinceEpoch: Int(floor(req.jumys.store.now().timeIntervalSince1970 / 86400)))
+        var date = req.jumys.store.today()
         if let s = try? req.query.get(String.self, at: "date") {
             guard let d = CivilDate(iso: s) else { throw RuleAPIError(field: "date", message: "expected YYYY-MM-DD") }
             date = d

@@ -23,7 +23,7 @@ enum RulesBoot {
         return env
     }
 
-    static func today() -> CivilDate { CivilDate(daysSinceEpoch: Int(floor(Date().timeIntervalSince1970 / 86400))) }
+    static func today() -> CivilDate { CivilDate(kazakhstanAt: Date()) }
 
     static func fail(_ message: String) -> ExitCode {
         FileHandle.standardError.write(Data("jumys: \(message)\n".utf8))

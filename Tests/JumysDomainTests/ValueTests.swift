@@ -70,6 +70,13 @@ import Testing
         #expect(CivilDate(year: 2020, month: 3, day: 15)!.adding(months: -3) == CivilDate(year: 2019, month: 12, day: 15))
     }
 
+    @Test func kazakhstanDateTurnsAtMidnightUTCPlusFive() {
+        // 2026-11-20 19:00 UTC is 00:00 on 21 November in Kazakhstan; one second earlier is still the 20th.
+        let midnight = Date(timeIntervalSince1970: 1_795_201_200)
+        #expect(CivilDate(kazakhstanAt: midnight).iso == "2026-11-21")
+        #expect(CivilDate(kazakhstanAt: midnight.addingTimeInterval(-1)).iso == "2026-11-20")
+    }
+
     @Test func computesAge() {
         let b = CivilDate(year: 2000, month: 6, day: 15)!
         #expect(b.age(on: CivilDate(year: 2029, month: 6, day: 14)!) == 28)
