@@ -24,14 +24,16 @@ extension CaseStore {
         return String(decoding: try enc.encode(steps), as: UTF8.self)
     }
 
-    /// The district a user may register into, checked against the scope.
-    func district(for user: UserContext, requested: Int?, on sql: any SQLDatabase) async throws -> DistrictRecord {
+    /// The district a user may act in, checked against the scope. An employer (organisation scope) chooses any
+    /// district for its own vacancies: `anyDistrict` says so, instead of pretending the user is national.
+    func district(for user: UserContext, requested: Int?, anyDistrict: Bool = false) async throws -> DistrictRecord {
         let wanted: Int?
         switch user.scope {
         case .district(let d): wanted = Int(d)
         default: wanted = requested
         }
         guard let id = wanted, let d = try await DistrictRecord.find(id, on: store.db) else { throw FieldErrors(errors: [FieldError("district_id", "district_required")]) }
+        if anyDistrict { return d }
         switch user.scope {
         case .national: break
         case .region(let r): guard d.regionISO == r.iso else { throw FieldErrors(errors: [FieldError("district_id", "district_out_of_scope")]) }
@@ -63,7 +65,7 @@ extension CaseStore {
         if let s = r.settlement, s.count > 200 { errors.append(FieldError("settlement", "name_too_long")) }
         if !r.consent { errors.append(FieldError("consent", "consent_required")) }
         let district: DistrictRecord
-        do { district = try await self.district(for: user, requested: r.districtID, on: store.sql) } catch let e as FieldErrors {
+        do { district = try await self.district(for: user, requested: r.districtID) } catch let e as FieldErrors {
             throw FieldErrors(errors: errors + e.errors)
         }
         if let i = iin, let existing = try await PersonRecord.query(on: store.db).filter(\.$iin == i.value).first() {

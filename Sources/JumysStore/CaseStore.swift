@@ -127,6 +127,21 @@ public struct CaseStore: Sendable {
         return try await Registry.restrict(q, scope: scope, table: "p").first(decoding: PersonRow.self)
     }
 
+    /// Several persons at once, in the scope (order not kept).
+    public func persons(_ ids: [Int], scope: Scope) async throws -> [PersonRow] {
+        guard !ids.isEmpty else { return [] }
+        let q = store.sql.select().columns(Self.personColumns.map { SQLColumn($0, table: "p") as any SQLExpression }).from(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")))
+            .where(SQLColumn("id", table: "p"), .in, SQLBind.group(ids))
+        return try await Registry.restrict(q, scope: scope, table: "p").all(decoding: PersonRow.self)
+    }
+
+    /// The contracts of a person's applications, by application id.
+    public func contractIDs(ofPerson personID: Int) async throws -> [Int: Int] {
+        struct R: Decodable { let id: Int; let application_id: Int }
+        let rows = try await store.sql.select().columns("id", "application_id").from("contracts").where("person_id", .equal, SQLBind(personID)).all(decoding: R.self)
+        return Dictionary(rows.map { ($0.application_id, $0.id) }, uniquingKeysWith: { a, _ in a })
+    }
+
     public func categories(of personID: Int) async throws -> [CategoryRow] {
         try await store.sql.select().columns("id", "category", "from_date", "to_date").from("person_categories").where("person_id", .equal, SQLBind(personID)).orderBy("id").all(decoding: CategoryRow.self)
     }

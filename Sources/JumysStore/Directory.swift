@@ -32,11 +32,6 @@ public struct UserContext: Sendable, Equatable {
     public var doesCasework: Bool { role == .caseworker || role == .administrator }
     public var canWrite: Bool { !role.isReadOnly }
 
-    init(id: Int, login: String, displayName: String, role: Role, regionISO: String?, districtID: Int?, organisationID: Int?) {
-        self.id = id; self.login = login; self.displayName = displayName; self.role = role
-        self.regionISO = regionISO; self.districtID = districtID; self.organisationID = organisationID
-    }
-
     init(_ u: UserRecord) {
         id = u.id!; login = u.login; displayName = u.displayName
         role = Role(rawValue: u.role) ?? .analyst

@@ -63,7 +63,7 @@ public struct LabourStore: Sendable {
         if let f = v.validFrom, let u = v.validUntil, u < f { errors.append(FieldError("valid_until", "end_before_start")) }
         // The vacancy's district: the caseworker's own, else the one chosen (within the user's scope).
         let district: DistrictRecord?
-        do { district = try await cases.district(for: user.role == .contractor ? UserContext.national(user) : user, requested: v.districtID, on: store.sql) } catch let e as FieldErrors {
+        do { district = try await cases.district(for: user, requested: v.districtID, anyDistrict: user.role == .contractor) } catch let e as FieldErrors {
             errors += e.errors; district = nil
         }
         guard errors.isEmpty, let district, let employer, let wage = v.wage, let places = v.places, let from = v.validFrom, let until = v.validUntil else { throw FieldErrors(errors: errors) }
@@ -119,9 +119,8 @@ public struct LabourStore: Sendable {
             return MatchItem(id: r.id, isco: r.occupation_isco.flatMap(Int.init), district: r.district_id, region: regionNumber(r.region_iso), rank: MatchIndex.seekerRank(priorities: priorities, daysRegistered: days))
         }
         let top = MatchIndex(items).top(for: MatchItem(id: 0, isco: isco, district: v.district_id, region: regionNumber(v.region_iso), rank: 0), limit: limit)
-        var out: [(CaseStore.PersonRow, MatchReason)] = []
-        for t in top { if let p = try await cases.person(t.item.id, scope: scope) { out.append((p, t.reason)) } }
-        return out
+        let people = Dictionary(uniqueKeysWithValues: try await cases.persons(top.map(\.item.id), scope: scope).map { ($0.id, $0) })
+        return top.compactMap { t in people[t.item.id].map { ($0, t.reason) } }
     }
 
     // MARK: referrals
@@ -226,12 +225,5 @@ public struct LabourStore: Sendable {
 
     public func placements(of personID: Int) async throws -> [PlacementRow] {
         try await store.sql.select().column("*").from("placements").where("person_id", .equal, SQLBind(personID)).orderBy("id").all(decoding: PlacementRow.self)
-    }
-}
-
-extension UserContext {
-    /// An employer enters vacancies anywhere; their district is chosen, not taken from a territorial scope.
-    static func national(_ u: UserContext) -> UserContext {
-        UserContext(id: u.id, login: u.login, displayName: u.displayName, role: .administrator, regionISO: nil, districtID: nil, organisationID: u.organisationID)
     }
 }

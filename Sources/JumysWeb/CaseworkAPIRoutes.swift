@@ -86,7 +86,8 @@ struct CaseworkAPIRoutes: RouteCollection {
         guard let id = req.parameters.get("id", as: Int.self), try await CaseStore(store: req.jumys.store).person(id, scope: user.scope) != nil else { throw Abort(.notFound) }
         let cases = CaseStore(store: req.jumys.store)
         var items: [RuleOutput] = []
-        for a in try await cases.applications(of: id) { items.append(Self.applicationJSON(a, contractID: try await cases.contract(forApplication: a.id)?.id)) }
+        let contracts = try await cases.contractIDs(ofPerson: id)
+        for a in try await cases.applications(of: id) { items.append(Self.applicationJSON(a, contractID: contracts[a.id])) }
         return JSONText.response(RuleOutput.object([("items", .list(items)), ("next_cursor", .text(""))]).json.replacingOccurrences(of: #""next_cursor":"""#, with: #""next_cursor":null"#))
     }
 
