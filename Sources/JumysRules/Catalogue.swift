@@ -284,6 +284,10 @@ public enum RuleCatalogue {
             }
             return try Rules.reportDeadline(report: i.choice("report", Rules.Report.self), periodYear: y, periodMonth: m, c).map { .date($0) }
         },
+        RuleSpec(name: "forecast_deadline", references: ["G6", "H2"], summary: "When central bodies' forecast of jobs is due and the years it covers",
+                 inputs: [I(name: "year", type: "year", description: "the reporting year")], output: "{due, first_year, last_year}") { i, c in
+            try Rules.forecastDeadline(year: i.int("year"), c).map { .object([("due", .date($0.due)), ("first_year", .count($0.years.lowerBound)), ("last_year", .count($0.years.upperBound))]) }
+        },
         RuleSpec(name: "regional_limit_allocation", references: ["F1"], summary: "Split of a national limit between regions by labour force (largest remainder)",
                  inputs: [I(name: "total", type: "money (whole tenge)", description: "national limit"), I(name: "labour_force", type: "map region → number", description: "e.g. {\"KZ-71\": 689.9, \"KZ-75\": 1098}")], output: "map region → money") { i, _ in
             let map = try parseMap(i.raw("labour_force"))

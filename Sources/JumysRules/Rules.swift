@@ -283,6 +283,23 @@ public enum Rules {
                                         ExplanationStep(rule: "H2", text: "by the \(day.value)th of the month after \(String(format: "%04d-%02d", periodYear, periodMonth)): \(t.raw.iso)" + (t.raw != t.due ? "; a day off, so the next working day \(t.due.iso)" : ""))])
     }
 
+    /// G6: central bodies send the forecast of jobs for the coming years (the reporting year and the ones after it,
+    /// `forecast_years` in all) and last year's jobs created by a day of February, moved to the next working day (H2).
+    public static func forecastDeadline(year: Int, _ c: RuleContext) throws -> Explained<(due: CivilDate, years: ClosedRange<Int>)> {
+        guard (1991...2100).contains(year) else { throw RuleInputError("year", "expected a year between 1991 and 2100") }
+        let raw = CivilDate(year: year, month: 2, day: 1)!
+        let cc = c.on(raw)
+        let day = try cc.p("forecast_due_day_february"), span = try cc.p("forecast_years")
+        let d = Int(day.value.wholeValue ?? 15), n = max(1, Int(span.value.wholeValue ?? 3))
+        let nominal = CivilDate(year: year, month: 2, day: min(d, CivilDate.daysIn(month: 2, year: year)))!
+        let due = c.calendar.onOrNextWorkingDay(nominal)
+        return Explained((due, year...(year + n - 1)), steps: [
+            .uses("G6", "forecast_due_day_february", day), .uses("G6", "forecast_years", span),
+            ExplanationStep(rule: "G6", text: "the forecast for \(year)–\(year + n - 1) and the jobs created in \(year - 1) are due by \(nominal.iso)"
+                            + (nominal != due ? "; a day off, so the next working day \(due.iso) (H2)" : "")),
+        ])
+    }
+
     // MARK: F. Funding limits
 
     /// F1: the national limit split between regions in proportion to the labour force, in whole tenge,

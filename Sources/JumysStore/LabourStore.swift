@@ -123,6 +123,21 @@ public struct LabourStore: Sendable {
         return top.compactMap { t in people[t.item.id].map { ($0, t.reason) } }
     }
 
+    /// Open vacancies for a person, best first, with the reason for each place: occupation level, then the
+    /// person's district, region, country, then the higher wage. Reads only vacancies sharing the first ISCO digit.
+    public func vacancies(forPerson personID: Int, scope: Scope, limit: Int = 20) async throws -> [(vacancy: VacancyRow, reason: MatchReason)] {
+        guard let p = try await cases.person(personID, scope: scope), let code = p.occupation_isco, let isco = Int(code) else { return [] }
+        let today = cases.today()
+        let rows = try await store.sql.select().column("*").from("vacancies").where("state", .equal, SQLBind("open"))
+            .where("valid_from", .lessThanOrEqual, SQLBind(today.iso)).where("valid_until", .greaterThanOrEqual, SQLBind(today.iso))
+            .where("occupation_isco", .like, SQLBind(String(code.prefix(1)) + "%")).limit(200_000).all(decoding: VacancyRow.self)
+        let regionNumber = { (iso: String) in Int(iso.suffix(2)) ?? 0 }
+        let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
+        let index = MatchIndex(rows.map { MatchItem(id: $0.id, isco: Int($0.occupation_isco), district: $0.district_id, region: regionNumber($0.region_iso), rank: $0.wage) })
+        return index.top(for: MatchItem(id: 0, isco: isco, district: p.district_id, region: regionNumber(p.region_iso), rank: 0), limit: limit)
+            .compactMap { t in byID[t.item.id].map { ($0, t.reason) } }
+    }
+
     // MARK: referrals
 
     struct ReferralSnapshot: Encodable, Sendable { let number: String; let person_id: Int; let vacancy_id: Int; let state: String; let reason: String? }
@@ -169,57 +184,179 @@ public struct LabourStore: Sendable {
 
     struct HireSnapshot: Encodable, Sendable { let referral_id: Int; let position: String; let starts_on: String; let ends_on: String?; let wage: String; let placement: String? }
 
-    /// Records what came of a referral; a hire records the labour contract and, when subsidised, the placement.
-    public func recordOutcome(referral id: Int, _ outcome: ReferralOutcome, by user: UserContext) async throws {
-        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
-        guard let r = try await referral(id, scope: user.scope) else { throw StoreError.notFound }
-        guard r.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
-        let today = cases.today()
-        if case .hired(let position, let starts, let ends, let wage, let subsidised) = outcome {
-            var errors: [FieldError] = []
+    /// May this user record what came of this referral? The centre in its scope; an employer for its own referrals.
+    func mayRecord(_ user: UserContext, _ r: ReferralRow) -> Bool {
+        user.doesCasework || (user.role == .contractor && user.canWrite && user.organisationID == r.employer_id)
+    }
+
+    /// A referral readable by the user: in the centre's scope, or the employer's own.
+    func referralFor(_ id: Int? = nil, number: String? = nil, user: UserContext) async throws -> ReferralRow? {
+        var q = store.sql.select().column("*").from(SQLAlias(SQLIdentifier("referrals"), as: SQLIdentifier("r")))
+        if let id { q = q.where(SQLColumn("id", table: "r"), .equal, SQLBind(id)) }
+        if let number { q = q.where(SQLColumn("number", table: "r"), .equal, SQLBind(number)) }
+        if user.role == .contractor { return try await q.where(SQLColumn("employer_id", table: "r"), .equal, SQLBind(user.organisationID ?? -1)).first(decoding: ReferralRow.self) }
+        return try await Registry.restrict(q, scope: user.scope, table: "r").first(decoding: ReferralRow.self)
+    }
+
+    static func validate(_ outcome: ReferralOutcome) -> [FieldError] {
+        var errors: [FieldError] = []
+        switch outcome {
+        case .hired(let position, let starts, let ends, let wage, let subsidised):
             if position.trimmingCharacters(in: .whitespaces).isEmpty || position.count > 200 { errors.append(FieldError("position", "name_required")) }
             if wage.tiyn <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
             if let e = ends, e < starts { errors.append(FieldError("ends_on", "end_before_start")) }
             if let s = subsidised, s != .youthPractice && s != .socialJob { errors.append(FieldError("subsidised", "choose_from_list")) }
-            guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        case .refusedByEmployer(let reason):
+            if reason.trimmingCharacters(in: .whitespaces).isEmpty { errors.append(FieldError("reason", "note_required")) }
+        case .noShow: break
         }
-        if case .refusedByEmployer(let reason) = outcome, reason.trimmingCharacters(in: .whitespaces).isEmpty {
-            throw FieldErrors(errors: [FieldError("reason", "note_required")])
-        }
-        try await store.write(as: user.actor) { ctx in
-            // A concurrent outcome for the same referral (a double click) wins once: the state is read under lock.
-            struct St: Decodable { let state: String }
-            var check = ctx.sql.select().column("state").from("referrals").where("id", .equal, SQLBind(id))
-            if ctx.sql.dialect.name == "postgresql" { check = check.for(.update) }
-            guard try await check.first(decoding: St.self)?.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
-            let state: String, reason: String?
-            var args: [String: String] = ["referral": String(id), "number": r.number]
-            switch outcome {
-            case .hired(let position, let starts, let ends, let wage, let subsidised):
-                state = "hired"; reason = nil
-                struct R: Decodable { let id: Int }
-                guard let lc = try await ctx.sql.insert(into: "labour_contracts").columns("referral_id", "person_id", "employer_id", "position", "starts_on", "ends_on", "wage")
-                    .values(SQLBind(id), SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(position), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn))
-                    .returning("id").first(decoding: R.self) else { throw StoreError.conflict("contract not recorded") }
-                if let m = subsidised {
-                    try await ctx.sql.insert(into: "placements").columns("person_id", "employer_id", "labour_contract_id", "measure", "region_iso", "district_id", "starts_on", "ends_on", "wage")
-                        .values(SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(lc.id), SQLBind(m.rawValue), SQLBind(r.region_iso), SQLBind(r.district_id), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn)).run()
-                }
-                // One place of the vacancy is filled; the vacancy closes when none is left.
-                try await ctx.sql.update("vacancies").set(SQLIdentifier("places"), to: SQLRaw("places - 1")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .greaterThan, SQLBind(0)).run()
-                try await ctx.sql.update("vacancies").set("state", to: SQLBind("filled")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .lessThanOrEqual, SQLBind(0)).run()
-                try ctx.audit("hire", entity: "referral", id: String(id), after: HireSnapshot(referral_id: id, position: position, starts_on: starts.iso, ends_on: ends?.iso, wage: wage.decimalString, placement: subsidised?.rawValue))
-                args["position"] = position; args["starts"] = starts.iso; args["wage"] = wage.decimalString; args["measure"] = subsidised?.rawValue ?? ""
-            case .refusedByEmployer(let text):
-                state = "refused_by_employer"; reason = String(text.prefix(1000))
-                args["reason_text"] = reason
-            case .noShow:
-                state = "no_show"; reason = nil
+        return errors
+    }
+
+    /// Records what came of a referral; a hire records the labour contract and, when subsidised, the placement.
+    public func recordOutcome(referral id: Int, _ outcome: ReferralOutcome, by user: UserContext) async throws {
+        guard user.doesCasework || user.role == .contractor else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
+        guard let r = try await referralFor(id, user: user) else { throw StoreError.notFound }
+        guard mayRecord(user, r) else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
+        guard r.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
+        let errors = Self.validate(outcome)
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        let today = cases.today()
+        try await store.write(as: user.actor) { ctx in try await apply(ctx, r, outcome, today: today) }
+    }
+
+    /// One line of an employer's hires file, as read.
+    public struct HireLine: Sendable, Equatable {
+        public let line: Int; public let referral: String; public let position: String; public let startsOn: String; public let endsOn: String; public let wage: String; public let subsidised: String
+    }
+
+    /// Reads an employer's hires file (CSV, UTF-8, comma or semicolon separated, with a header naming the columns
+    /// `referral_number, position, starts_on, ends_on, wage, subsidised`).
+    public static func parseHires(_ text: String) throws -> [HireLine] {
+        var rows = text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if let first = rows.first, first.hasPrefix("\u{FEFF}") { rows[0] = String(first.dropFirst()) }
+        guard let header = rows.first else { throw FieldErrors(errors: [FieldError("file", "file_empty")]) }
+        let sep: Character = header.contains(";") ? ";" : ","
+        func cells(_ s: String) -> [String] {
+            var out: [String] = [], cur = "", quoted = false
+            let it = Array(s)
+            var i = 0
+            while i < it.count {
+                let c = it[i]
+                if quoted {
+                    if c == "\"" { if i + 1 < it.count && it[i + 1] == "\"" { cur.append("\""); i += 1 } else { quoted = false } } else { cur.append(c) }
+                } else if c == "\"" { quoted = true } else if c == sep { out.append(cur.trimmingCharacters(in: .whitespaces)); cur = "" } else { cur.append(c) }
+                i += 1
             }
-            try await ctx.sql.update("referrals").set("state", to: SQLBind(state)).set("reason", to: SQLBind(reason)).set("outcome_on", to: SQLBind(today.iso)).where("id", .equal, SQLBind(id)).run()
-            try ctx.audit("outcome", entity: "referral", id: String(id), before: ReferralSnapshot(number: r.number, person_id: r.person_id, vacancy_id: r.vacancy_id, state: r.state, reason: nil),
-                          after: ReferralSnapshot(number: r.number, person_id: r.person_id, vacancy_id: r.vacancy_id, state: state, reason: reason))
-            try await cases.event(ctx, person: r.person_id, on: today, kind: "referral_" + state, args: args)
+            out.append(cur.trimmingCharacters(in: .whitespaces))
+            return out
+        }
+        let names = cells(header).map { $0.lowercased() }
+        let wanted = ["referral_number", "position", "starts_on", "ends_on", "wage", "subsidised"]
+        let missing = wanted.filter { !names.contains($0) }
+        guard missing.isEmpty else { throw FieldErrors(errors: [FieldError("file", "file_columns", ["columns": missing.joined(separator: ", ")])]) }
+        let col = Dictionary(uniqueKeysWithValues: wanted.map { w in (w, names.firstIndex(of: w)!) })
+        var out: [HireLine] = []
+        for (n, row) in rows.enumerated().dropFirst() where !row.trimmingCharacters(in: .whitespaces).isEmpty {
+            let c = cells(row)
+            func v(_ k: String) -> String { col[k]! < c.count ? c[col[k]!] : "" }
+            out.append(HireLine(line: n + 1, referral: v("referral_number"), position: v("position"), startsOn: v("starts_on"), endsOn: v("ends_on"), wage: v("wage"), subsidised: v("subsidised")))
+        }
+        guard !out.isEmpty else { throw FieldErrors(errors: [FieldError("file", "file_empty")]) }
+        guard out.count <= 5000 else { throw FieldErrors(errors: [FieldError("file", "file_too_long", ["max": "5000"])]) }
+        return out
+    }
+
+    /// Records the hires of an employer's file: every line is checked first, and either all are recorded in
+    /// one transaction or none (the errors name the file's line).
+    public func importHires(_ lines: [HireLine], by user: UserContext) async throws -> Int {
+        guard user.doesCasework || (user.role == .contractor && user.canWrite) else { throw FieldErrors(errors: [FieldError("file", "read_only")]) }
+        var errors: [FieldError] = []
+        var planned: [(ReferralRow, ReferralOutcome)] = []
+        var seen = Set<String>()
+        for l in lines {
+            let at = ["line": String(l.line)]
+            guard seen.insert(l.referral).inserted else { errors.append(FieldError("file", "line_duplicate_referral", at)); continue }
+            guard let r = try await referralFor(number: l.referral, user: user), mayRecord(user, r) else { errors.append(FieldError("file", "line_referral_unknown", at)); continue }
+            guard r.state == "issued" else { errors.append(FieldError("file", "line_referral_closed", at)); continue }
+            let starts = CivilDate(iso: l.startsOn), ends = l.endsOn.isEmpty ? nil : CivilDate(iso: l.endsOn)
+            let wage = Money(string: l.wage.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: "."))
+            let measure: Measure?? = l.subsidised.isEmpty ? .some(nil) : Measure(rawValue: l.subsidised).map { .some($0) }
+            if starts == nil { errors.append(FieldError("file", "line_date", at.merging(["column": "starts_on"]) { $1 })) }
+            if !l.endsOn.isEmpty && ends == nil { errors.append(FieldError("file", "line_date", at.merging(["column": "ends_on"]) { $1 })) }
+            if wage == nil { errors.append(FieldError("file", "line_amount", at)) }
+            if measure == nil { errors.append(FieldError("file", "line_measure", at)) }
+            guard let starts, let wage, let measure else { continue }
+            let outcome = ReferralOutcome.hired(position: l.position, startsOn: starts, endsOn: ends, wage: wage, subsidised: measure)
+            let problems = Self.validate(outcome)
+            if !problems.isEmpty { errors += problems.map { FieldError("file", "line_" + $0.field, at) }; continue }
+            planned.append((r, outcome))
+        }
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        let today = cases.today()
+        let plan = planned
+        try await store.write(as: user.actor) { ctx in
+            for (r, o) in plan { try await apply(ctx, r, o, today: today) }
+        }
+        return planned.count
+    }
+
+    /// Writes an outcome inside a transaction, re-reading the referral's state under lock so that a concurrent
+    /// outcome for the same referral (a double click, a file imported twice) wins once.
+    func apply(_ ctx: WriteContext, _ r: ReferralRow, _ outcome: ReferralOutcome, today: CivilDate) async throws {
+        let id = r.id
+        struct St: Decodable { let state: String }
+        var check = ctx.sql.select().column("state").from("referrals").where("id", .equal, SQLBind(id))
+        if ctx.sql.dialect.name == "postgresql" { check = check.for(.update) }
+        guard try await check.first(decoding: St.self)?.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
+        let state: String, reason: String?
+        var args: [String: String] = ["referral": String(id), "number": r.number]
+        switch outcome {
+        case .hired(let position, let starts, let ends, let wage, let subsidised):
+            state = "hired"; reason = nil
+            struct R: Decodable { let id: Int }
+            guard let lc = try await ctx.sql.insert(into: "labour_contracts").columns("referral_id", "person_id", "employer_id", "position", "starts_on", "ends_on", "wage")
+                .values(SQLBind(id), SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(position), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn))
+                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("contract not recorded") }
+            if let m = subsidised {
+                try await ctx.sql.insert(into: "placements").columns("person_id", "employer_id", "labour_contract_id", "measure", "region_iso", "district_id", "starts_on", "ends_on", "wage")
+                    .values(SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(lc.id), SQLBind(m.rawValue), SQLBind(r.region_iso), SQLBind(r.district_id), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn)).run()
+            }
+            // One place of the vacancy is filled; the vacancy closes when none is left.
+            try await ctx.sql.update("vacancies").set(SQLIdentifier("places"), to: SQLRaw("places - 1")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .greaterThan, SQLBind(0)).run()
+            try await ctx.sql.update("vacancies").set("state", to: SQLBind("filled")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .lessThanOrEqual, SQLBind(0)).run()
+            try ctx.audit("hire", entity: "referral", id: String(id), after: HireSnapshot(referral_id: id, position: position, starts_on: starts.iso, ends_on: ends?.iso, wage: wage.decimalString, placement: subsidised?.rawValue))
+            args["position"] = position; args["starts"] = starts.iso; args["wage"] = wage.decimalString; args["measure"] = subsidised?.rawValue ?? ""
+        case .refusedByEmployer(let text):
+            state = "refused_by_employer"; reason = String(text.prefix(1000))
+            args["reason_text"] = reason
+        case .noShow:
+            state = "no_show"; reason = nil
+        }
+        try await ctx.sql.update("referrals").set("state", to: SQLBind(state)).set("reason", to: SQLBind(reason)).set("outcome_on", to: SQLBind(today.iso)).where("id", .equal, SQLBind(id)).run()
+        try ctx.audit("outcome", entity: "referral", id: String(id), before: ReferralSnapshot(number: r.number, person_id: r.person_id, vacancy_id: r.vacancy_id, state: r.state, reason: nil),
+                      after: ReferralSnapshot(number: r.number, person_id: r.person_id, vacancy_id: r.vacancy_id, state: state, reason: reason))
+        try await cases.event(ctx, person: r.person_id, on: today, kind: "referral_" + state, args: args)
+    }
+
+    struct PlacementSnapshot: Encodable, Sendable { let wage: String; let ends_on: String? }
+
+    /// Changes a placement's wage or end (an amended labour contract); payroll lines already paid stay as they
+    /// are — a correction run adds the difference.
+    public func amendPlacement(_ id: Int, wage: Money, endsOn: CivilDate?, by user: UserContext) async throws {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("wage", "read_only")]) }
+        let q = store.sql.select().column("*").from(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl"))).where(SQLColumn("id", table: "pl"), .equal, SQLBind(id))
+        guard let p = try await Registry.restrict(q, scope: user.scope, table: "pl").first(decoding: PlacementRow.self) else { throw StoreError.notFound }
+        var errors: [FieldError] = []
+        if wage.tiyn <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
+        if let e = endsOn, let s = CivilDate(iso: p.starts_on), e < s { errors.append(FieldError("ends_on", "end_before_start")) }
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        let today = cases.today()
+        try await store.write(as: user.actor) { ctx in
+            try await ctx.sql.update("placements").set("wage", to: SQLBind(wage.tiyn)).set("ends_on", to: SQLBind(endsOn?.iso)).where("id", .equal, SQLBind(id)).run()
+            try ctx.audit("amend", entity: "placement", id: String(id), before: PlacementSnapshot(wage: Money(tiyn: p.wage).decimalString, ends_on: p.ends_on),
+                          after: PlacementSnapshot(wage: wage.decimalString, ends_on: endsOn?.iso))
+            try await cases.event(ctx, person: p.person_id, on: today, kind: "placement_amended", args: ["wage": wage.decimalString, "ends": endsOn?.iso ?? ""])
         }
     }
 

@@ -82,6 +82,68 @@ public struct Payroll: Sendable {
         return Outcome(placements: seen, added: added, total: total)
     }
 
+    public struct Correction: Sendable, Equatable { public let placement: Int; public let paid: Money; public let due: Money; public var difference: Money { due - paid } }
+
+    struct CorrectionSnapshot: Encodable, Sendable { let month: String; let placement_id: Int; let line_no: Int; let paid: String; let due: String; let difference: String; let reason: String }
+
+    /// Re-computes a month already paid, from the placements as they are now (an amended wage or end date, a
+    /// parameter corrected) and adds a correction line with the difference for each placement that changed —
+    /// never an edit of a line. Placements whose amount is unchanged get nothing; a second run adds nothing.
+    public func correct(month: Month, placement only: Int? = nil, reason: String, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000) async throws -> [Correction] {
+        let why = reason.trimmingCharacters(in: .whitespaces)
+        guard !why.isEmpty, why.count <= 500 else { throw FieldErrors(errors: [FieldError("reason", "note_required")]) }
+        let table = try SubsidyTable(env.context(on: month.first))
+        var after = 0
+        var out: [Correction] = []
+        while true {
+            // Placements with a line for the month, in batches.
+            struct P: Decodable { let placement_id: Int }
+            var q = store.sql.select().distinct().column("placement_id").from("payroll_lines").where("month", .equal, SQLBind(month.description))
+                .where("placement_id", .greaterThan, SQLBind(after))
+            if let only { q = q.where("placement_id", .equal, SQLBind(only)) }
+            let ids = try await q.orderBy("placement_id").limit(batchSize).all(decoding: P.self).map(\.placement_id)
+            guard !ids.isEmpty else { break }
+            after = ids.last!
+            let batch: [Correction] = try await store.write(as: actor) { ctx in
+                var pq = ctx.sql.select().column("*").from("placements").where("id", .in, SQLBind.group(ids))
+                if ctx.sql.dialect.name == "postgresql" { pq = pq.for(.update) }
+                let placements = try await pq.all(decoding: LabourStore.PlacementRow.self)
+                struct L: Decodable { let placement_id: Int; let amount: Int64; let line_no: Int }
+                let lines = try await ctx.sql.select().columns("placement_id", "amount", "line_no").from("payroll_lines").where("month", .equal, SQLBind(month.description))
+                    .where("placement_id", .in, SQLBind.group(ids)).all(decoding: L.self)
+                let paid = Dictionary(grouping: lines, by: \.placement_id)
+                let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+                var made: [Correction] = []
+                for p in placements {
+                    guard let start = CivilDate(iso: p.starts_on), let measure = Measure(rawValue: p.measure) else { continue }
+                    let n = month.index(from: start)
+                    let ended = p.ends_on.flatMap(CivilDate.init(iso:)).map { $0 < month.first } ?? false
+                    let wage = Money(tiyn: p.wage)
+                    var (due, steps): (Money, [ExplanationStep]) = measure == .youthPractice
+                        ? (table.youthPractice(month: n), table.explainYouthPractice(month: n))
+                        : (table.socialJob(wage: wage, month: n), table.explainSocialJob(wage: wage, month: n))
+                    if ended || n < 1 { due = .zero; steps = [ExplanationStep(rule: measure == .youthPractice ? "B2" : "B3", text: "the placement ended on \(p.ends_on ?? "") before \(month): nothing is due")] }
+                    let before = Money(tiyn: (paid[p.id] ?? []).reduce(Int64(0)) { $0 + $1.amount })
+                    guard due != before else { continue }
+                    let lineNo = ((paid[p.id] ?? []).map(\.line_no).max() ?? 0) + 1
+                    let c = Correction(placement: p.id, paid: before, due: due)
+                    let header = ExplanationStep(rule: measure == .youthPractice ? "B2" : "B3", text: "correction of \(month) (month \(n) of the placement): \(why)")
+                    let tail = ExplanationStep(rule: measure == .youthPractice ? "B2" : "B3", text: "due \(due.decimalString), already paid \(before.decimalString): difference \(c.difference.decimalString)")
+                    try await ctx.sql.insert(into: "payroll_lines").columns("placement_id", "month", "line_no", "kind", "month_index", "amount", "explanation", "region_iso", "district_id", "created_at")
+                        .values(SQLBind(p.id), SQLBind(month.description), SQLBind(lineNo), SQLBind("correction"), SQLBind(n), SQLBind(c.difference.tiyn),
+                                SQLBind(String(decoding: try enc.encode([header] + steps + [tail]), as: UTF8.self)), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(AuditLog.timestamp(ctx.now))).run()
+                    try ctx.audit("correct", entity: "payroll_line", id: "\(month)#\(p.id)#\(lineNo)", after: CorrectionSnapshot(month: month.description, placement_id: p.id, line_no: lineNo, paid: before.decimalString,
+                                                                                                                       due: due.decimalString, difference: c.difference.decimalString, reason: why))
+                    made.append(c)
+                }
+                return made
+            }
+            out += batch
+            if only != nil { break }
+        }
+        return out
+    }
+
     /// One line of the payment list.
     public struct PaymentLine: Decodable, Sendable {
         public let id: Int; public let region_iso: String; public let district_id: Int; public let district_name_ru: String; public let district_name_kk: String
