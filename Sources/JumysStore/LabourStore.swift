@@ -267,6 +267,9 @@ public struct LabourStore: Sendable {
         return out
     }
 
+    /// A hire's field problem as a problem of a file's line.
+    static let lineCodes = ["position": "line_position", "wage": "line_wage", "ends_on": "line_ends_on", "subsidised": "line_subsidised"]
+
     /// Records the hires of an employer's file: every line is checked first, and either all are recorded in
     /// one transaction or none (the errors name the file's line).
     public func importHires(_ lines: [HireLine], by user: UserContext) async throws -> Int {
@@ -289,7 +292,7 @@ public struct LabourStore: Sendable {
             guard let starts, let wage, let measure else { continue }
             let outcome = ReferralOutcome.hired(position: l.position, startsOn: starts, endsOn: ends, wage: wage, subsidised: measure)
             let problems = Self.validate(outcome)
-            if !problems.isEmpty { errors += problems.map { FieldError("file", "line_" + $0.field, at) }; continue }
+            if !problems.isEmpty { errors += problems.map { FieldError("file", Self.lineCodes[$0.field] ?? "line_invalid", at) }; continue }
             planned.append((r, outcome))
         }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }

@@ -156,25 +156,30 @@ public struct Payroll: Sendable {
     public func lines(month: Month, scope: Scope, pageSize: Int = 2000, _ each: ([PaymentLine]) async throws -> Void) async throws {
         var after = 0
         while true {
-            var q = store.sql.select()
-                .columns(SQLColumn("id", table: "l"), SQLColumn("region_iso", table: "l"), SQLColumn("district_id", table: "l"))
-                .column(SQLColumn("name_ru", table: "d"), as: "district_name_ru").column(SQLColumn("name_kk", table: "d"), as: "district_name_kk")
-                .column(SQLColumn("id", table: "p"), as: "person_id").columns(SQLColumn("iin", table: "p"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
-                .column(SQLColumn("name_ru", table: "o"), as: "employer_name_ru").column(SQLColumn("name_kk", table: "o"), as: "employer_name_kk")
-                .columns(SQLColumn("measure", table: "pl"), SQLColumn("month_index", table: "l"), SQLColumn("amount", table: "l"), SQLColumn("kind", table: "l"), SQLColumn("explanation", table: "l"))
-                .from(SQLAlias(SQLIdentifier("payroll_lines"), as: SQLIdentifier("l")))
-                .join(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl")), on: SQLColumn("placement_id", table: "l"), .equal, SQLColumn("id", table: "pl"))
-                .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "pl"), .equal, SQLColumn("id", table: "p"))
-                .join(SQLAlias(SQLIdentifier("organisations"), as: SQLIdentifier("o")), on: SQLColumn("employer_id", table: "pl"), .equal, SQLColumn("id", table: "o"))
-                .join(SQLAlias(SQLIdentifier("districts"), as: SQLIdentifier("d")), on: SQLColumn("district_id", table: "l"), .equal, SQLColumn("id", table: "d"))
-                .where(SQLColumn("month", table: "l"), .equal, SQLBind(month.description))
-                .where(SQLColumn("id", table: "l"), .greaterThan, SQLBind(after))
-            q = Registry.restrict(q, scope: scope, table: "l")
-            let page = try await q.orderBy(SQLColumn("id", table: "l")).limit(pageSize).all(decoding: PaymentLine.self)
+            let page = try await page(month: month, scope: scope, after: after, limit: pageSize)
             guard !page.isEmpty else { break }
             after = page.last!.id
             try await each(page)
             if page.count < pageSize { break }
         }
+    }
+
+    /// One page of the month's lines in the scope, after a line id.
+    public func page(month: Month, scope: Scope, after: Int, limit: Int) async throws -> [PaymentLine] {
+        var q = store.sql.select()
+            .columns(SQLColumn("id", table: "l"), SQLColumn("region_iso", table: "l"), SQLColumn("district_id", table: "l"))
+            .column(SQLColumn("name_ru", table: "d"), as: "district_name_ru").column(SQLColumn("name_kk", table: "d"), as: "district_name_kk")
+            .column(SQLColumn("id", table: "p"), as: "person_id").columns(SQLColumn("iin", table: "p"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
+            .column(SQLColumn("name_ru", table: "o"), as: "employer_name_ru").column(SQLColumn("name_kk", table: "o"), as: "employer_name_kk")
+            .columns(SQLColumn("measure", table: "pl"), SQLColumn("month_index", table: "l"), SQLColumn("amount", table: "l"), SQLColumn("kind", table: "l"), SQLColumn("explanation", table: "l"))
+            .from(SQLAlias(SQLIdentifier("payroll_lines"), as: SQLIdentifier("l")))
+            .join(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl")), on: SQLColumn("placement_id", table: "l"), .equal, SQLColumn("id", table: "pl"))
+            .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "pl"), .equal, SQLColumn("id", table: "p"))
+            .join(SQLAlias(SQLIdentifier("organisations"), as: SQLIdentifier("o")), on: SQLColumn("employer_id", table: "pl"), .equal, SQLColumn("id", table: "o"))
+            .join(SQLAlias(SQLIdentifier("districts"), as: SQLIdentifier("d")), on: SQLColumn("district_id", table: "l"), .equal, SQLColumn("id", table: "d"))
+            .where(SQLColumn("month", table: "l"), .equal, SQLBind(month.description))
+            .where(SQLColumn("id", table: "l"), .greaterThan, SQLBind(after))
+        q = Registry.restrict(q, scope: scope, table: "l")
+        return try await q.orderBy(SQLColumn("id", table: "l")).limit(limit).all(decoding: PaymentLine.self)
     }
 }

@@ -138,6 +138,19 @@ public struct PortalStore: Sendable {
         return try await Registry.restrict(q, scope: scope, table: "o").first(decoding: OnlineRow.self)
     }
 
+    /// Takes an online application into a registered person's file: the application for the measure asked for,
+    /// dated the day it was sent (its decision deadline runs from then). When the person cannot apply now (an
+    /// application for that measure is already open, say) the online one is still marked as processed.
+    public func takeIntoFile(_ id: Int, person: Int, env: RulesEnvironment, by user: UserContext) async throws -> Int? {
+        guard let o = try await online(id, scope: user.scope), o.processed_on == nil else { throw StoreError.notFound }
+        var app: Int? = nil
+        if let m = Measure(rawValue: o.measure), let sent = CivilDate(iso: o.submitted_on) {
+            app = try? await CaseStore(store: store).createApplication(person: person, measure: m, submittedOn: sent, env: env, by: user)
+        }
+        try await markProcessed(id, person: person, by: user)
+        return app
+    }
+
     struct ProcessedSnapshot: Encodable, Sendable { let person_id: Int; let processed_on: String }
 
     /// Marks an online application as taken into a registered person's file.

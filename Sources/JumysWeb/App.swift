@@ -73,11 +73,13 @@ public func configure(_ app: Application, services: AppServices) throws {
     try PeopleRoutes().boot(routes: app.routes)
     try CaseworkRoutes().boot(routes: app.routes)
     try LabourRoutes().boot(routes: app.routes)
+    try LabourMarketRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)
     try APIRoutes().boot(routes: app.routes)
     try RulesAPIRoutes().boot(routes: app.routes)
     try CaseworkAPIRoutes().boot(routes: app.routes)
+    try LabourAPIRoutes().boot(routes: app.routes)
     try ParameterRoutes().boot(routes: app.routes)
 }
 

@@ -82,10 +82,7 @@ struct CaseworkRoutes: RouteCollection {
             let id = try await Self.cases(req).register(reg, by: user)
             // An online application taken into the file becomes the application for the measure the person asked for.
             if let oid = f["online_id"].flatMap(Int.init), let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope), o.processed_on == nil {
-                if let m = Measure(rawValue: o.measure), let due = CivilDate(iso: o.submitted_on) {
-                    _ = try? await Self.cases(req).createApplication(person: id, measure: m, submittedOn: due, env: try await req.jumys.rules.current(), by: user)
-                }
-                try await PortalStore(store: req.jumys.store).markProcessed(oid, person: id, by: user)
+                _ = try await PortalStore(store: req.jumys.store).takeIntoFile(oid, person: id, env: try await req.jumys.rules.current(), by: user)
             }
             return req.redirect(to: "/people/\(id)", redirectType: .normal)
         } catch let e as FieldErrors {

@@ -50,6 +50,13 @@ struct HomeRoutes: RouteCollection {
         if user.scope != .organisation(Int64(user.organisationID ?? -1)) {
             tiles.append((ctx.t("home.tile.payroll"), ctx.t("home.tile.payroll.text"), "/payroll"))
         }
+        if user.role != .lender {
+            tiles.append((ctx.t("home.tile.needs"), ctx.t("home.tile.needs.text"), "/needs"))
+        }
+        if user.canWrite && (user.doesCasework || user.role == .contractor) {
+            tiles.append((ctx.t("home.tile.hires"), ctx.t("home.tile.hires.text"), "/referrals/import"))
+        }
+        tiles.append((ctx.t("home.tile.courses"), ctx.t("home.tile.courses.text"), "/portal/courses"))
         tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
         tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))
         var worklist: Node<HTML.BodyContext> = .empty

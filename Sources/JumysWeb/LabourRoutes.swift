@@ -280,12 +280,18 @@ struct LabourRoutes: RouteCollection {
             .form(.method(.get), .action("/payroll"), .class("inline-form"), .input(.type(.text), .name("month"), .value(month.description)), .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.show")))),
             user.role != .administrator ? .empty : .form(.method(.post), .action("/payroll/run"), .class("inline-form"), ctx.csrfField(), .input(.type(.hidden), .name("month"), .value(month.description)),
                                                           .button(.type(.submit), .class("button"), .text(ctx.t("payroll.run")))),
+            user.role != .administrator ? .empty : .form(.method(.post), .action("/payroll/correct"), .class("panel"), ctx.csrfField(),
+                .h2(.text(ctx.t("payroll.correct"))), .p(.class("hint"), .text(ctx.t("payroll.correct.hint"))),
+                .input(.type(.hidden), .name("month"), .value(month.description)),
+                .div(.class("field"), .label(.for("placement_id"), .text(ctx.t("payroll.correct.placement"))), .input(.type(.text), .id("placement_id"), .name("placement_id"))),
+                .div(.class("field"), .label(.for("reason"), .text(ctx.t("payroll.correct.reason"))), .input(.type(.text), .id("reason"), .name("reason"))),
+                .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.correct")))),
             .p(.class("print-links"), .a(.href("/payroll/\(month)/payments.xlsx"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "), .a(.href("/payroll/\(month)/payments.csv"), .text(ctx.t("payroll.download.csv")))),
             lines.isEmpty ? .p(.class("empty"), .text(ctx.t("payroll.none"))) :
             .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("person.name"))), .th(.text(ctx.t("application.measure"))), .th(.text(ctx.t("payroll.col.month_index"))), .th(.text(ctx.t("payroll.col.amount"))), .th(.text(ctx.t("explanation.title"))))),
                 .tbody(.forEach(lines) { l in
-                    .tr(.td(.a(.href("/people/\(l.person_id)"), .text(l.last_name + " " + l.first_name))), .td(.text(ctx.t("measure.\(l.measure)"))), .td(.text(String(l.month_index))),
+                    .tr(.td(.a(.href("/people/\(l.person_id)"), .text(l.last_name + " " + l.first_name))), .td(.text(ctx.t("measure.\(l.measure)") + (l.kind == "correction" ? " · " + ctx.t("payroll.kind.correction") : ""))), .td(.text(String(l.month_index))),
                         .td(.class("num"), .text(Money(tiyn: l.amount).formatted())), .td(CaseworkViews.explanation(ctx, (try? JSONDecoder().decode([ExplanationStep].self, from: Data(l.explanation.utf8))) ?? [])))
                 }),
                 .tbody(.tr(.th(.text(ctx.t("payroll.total"))), .td(.text("")), .td(.text(String(lines.count))), .td(.class("num"), .strong(.text(total.formatted()))), .td(.text("")))))

@@ -68,6 +68,7 @@ struct PortalRoutes: RouteCollection {
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("portal.courses"),
             .p(.a(.href("/portal"), .text("← " + ctx.t("portal.title")))),
             .h1(.text(ctx.t("portal.courses"))), .p(.class("lead"), .text(ctx.t("portal.courses.lead"))),
+            ctx.user.map { $0.canWrite && ($0.role == .administrator || $0.role == .contractor) } == true ? .p(.a(.class("button"), .href("/courses/new"), .text(ctx.t("courses.new")))) : .empty,
             rows.isEmpty ? .p(.class("empty"), .text(ctx.t("portal.courses.none"))) :
             .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("contract.provider"))), .th(.text(ctx.t("contract.specialty"))), .th(.text(ctx.t("contract.course_months"))), .th(.text(ctx.t("contract.course_cost"))))),
@@ -168,7 +169,9 @@ struct PortalRoutes: RouteCollection {
                 .dt(.text(ctx.t("application.deadline"))), .dd(.text(ctx.t("application.decision_due", ["date": o.due_on]))),
                 .dt(.text(ctx.t("person.consent"))), .dd(.text(ctx.t("online.consent", ["scope": o.consent_scope])))),
             o.processed_on != nil ? .p(.text(ctx.t("online.processed", ["date": o.processed_on ?? ""]))) :
-                (existing != nil ? .p(.text(ctx.t("online.already_registered"))) :
+                (existing != nil ? .form(.method(.post), .action("/online/\(id)/attach"), .class("panel"), ctx.csrfField(),
+                                         .p(.text(ctx.t("online.already_registered"))),
+                                         .button(.type(.submit), .class("button"), .text(ctx.t("online.attach")))) :
                     .p(.a(.class("button"), .href("/people/new?online=\(id)"), .text(ctx.t("online.register")))))
         ))
     }

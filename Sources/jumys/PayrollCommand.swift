@@ -13,6 +13,8 @@ struct PayrollCommand: AsyncParsableCommand {
     @ArgumentParser.Option(help: "The month, YYYY-MM") var month: String
     @ArgumentParser.Option(help: "Folder for payments-YYYY-MM.csv and .xlsx") var out = "."
     @ArgumentParser.Option(help: "Language of the payment list: kk or ru") var lang = "ru"
+    @ArgumentParser.Option(help: "Re-compute the month already paid and add correction lines with the differences, for this reason") var correct: String?
+    @ArgumentParser.Option(help: "With --correct: only this placement") var placement: Int?
 
     func run() async throws {
         guard let m = Payroll.Month(month) else { throw RulesBoot.fail("--month: expected YYYY-MM") }
@@ -24,6 +26,13 @@ struct PayrollCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\r\(seen) placements read, \(added) lines added".utf8))
         }
         FileHandle.standardError.write(Data("\n".utf8))
+        if let reason = correct {
+            do {
+                let fixes = try await Payroll(store: store).correct(month: m, placement: placement, reason: reason, env: env, by: Actor(userID: nil, login: "payroll"))
+                let sum = fixes.reduce(Money.zero) { $0 + $1.difference }
+                print("corrections \(m): \(fixes.count) lines added (\(sum.decimalString) KZT in all)")
+            } catch let e as FieldErrors { throw RulesBoot.fail("--correct: \(e.description)") }
+        }
         let dir = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let csv = dir.appendingPathComponent("payments-\(m).csv"), xlsx = dir.appendingPathComponent("payments-\(m).xlsx")

@@ -71,7 +71,7 @@ final class Browser: @unchecked Sendable {
     struct Result { let status: HTTPStatus; let body: String; let headers: HTTPHeaders; let bytes: Data }
 
     @discardableResult
-    func request(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil, bearer: String? = nil) async throws -> Result {
+    func request(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil, raw: (type: HTTPMediaType, body: String)? = nil, bearer: String? = nil) async throws -> Result {
         var headers = HTTPHeaders()
         if !cookies.isEmpty { headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
         if let acceptLanguage { headers.add(name: .acceptLanguage, value: acceptLanguage) }
@@ -83,6 +83,9 @@ final class Browser: @unchecked Sendable {
         } else if let json {
             headers.contentType = .json
             body = ByteBuffer(string: json)
+        } else if let raw {
+            headers.contentType = raw.type
+            body = ByteBuffer(string: raw.body)
         }
         var result: Result? = nil
         try await app.testing().test(method, path, headers: headers, body: body) { res in
@@ -102,6 +105,15 @@ final class Browser: @unchecked Sendable {
         var f = fields
         f["_csrf"] = lastCSRF ?? ""
         return try await request(.POST, path, form: f)
+    }
+
+    /// Posts a multipart form with one file and the CSRF token of the last page seen.
+    @discardableResult
+    func upload(_ path: String, file name: String, filename: String, content: String) async throws -> Result {
+        let boundary = "jumys-test-\(UUID().uuidString)"
+        var body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(lastCSRF ?? "")\r\n"
+        body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: text/csv\r\n\r\n\(content)\r\n--\(boundary)--\r\n"
+        return try await request(.POST, path, raw: (HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]), body))
     }
 
     func signIn(_ login: String, password: String = "demo") async throws -> Result {

@@ -72,6 +72,12 @@ enum CaseworkViews {
         let labour = LabourStore(store: req.jumys.store)
         let referrals = try await labour.referrals(of: id)
         let placements = try await labour.placements(of: id)
+        let canCasework = user.canWrite && user.doesCasework
+        let suggested = user.doesCasework || user.role == .analyst ? try await labour.vacancies(forPerson: id, scope: user.scope, limit: 10) : []
+        let trainingStore = TrainingStore(store: req.jumys.store)
+        var trainings: [(TrainingStore.TrainingRow, PortalStore.CourseRow?, (position: String, startsOn: String)?)] = []
+        for t in try await trainingStore.referrals(of: id) { trainings.append((t, try await trainingStore.course(t.course_id), try await trainingStore.placementAfter(t))) }
+        let courses = canCasework ? try await PortalStore(store: req.jumys.store).courses() : []
         let today = cases.today()
         let canWrite = user.canWrite
         let tsaStatus: String = p.tsa_suspended_on.map { ctx.t("tsa.status.suspended", ["date": $0]) } ?? ctx.t((p.tsa_recipient ?? false) ? "tsa.status.recipient" : "tsa.status.none")
@@ -123,10 +129,18 @@ enum CaseworkViews {
                 .thead(.tr(.th(.text(ctx.t("referral.number"))), .th(.text(ctx.t("referral.date"))), .th(.text(ctx.t("application.state"))))),
                 .tbody(.forEach(referrals) { r in .tr(.td(.a(.href("/referrals/\(r.id)"), .text(r.number))), .td(.text(r.referred_on)), .td(.text(ctx.t("referral.state.\(r.state)")))) })),
             placements.isEmpty ? .empty : .group(
-                .h3(.text(ctx.t("placement.list"))),
+                .h3(.id("placements"), .text(ctx.t("placement.list"))),
                 .table(.class("data"),
-                    .thead(.tr(.th(.text(ctx.t("application.measure"))), .th(.text(ctx.t("contract.starts_on"))), .th(.text(ctx.t("vacancies.wage"))))),
-                    .tbody(.forEach(placements) { pl in .tr(.td(.text(ctx.t("measure.\(pl.measure)"))), .td(.text(pl.starts_on)), .td(.class("num"), .text(Money(tiyn: pl.wage).formatted()))) }))),
+                    .thead(.tr(.th(.text(ctx.t("application.measure"))), .th(.text(ctx.t("contract.starts_on"))), .th(.text(ctx.t("contract.ends_on"))), .th(.text(ctx.t("vacancies.wage"))), .th(.text("")))),
+                    .tbody(.forEach(placements) { pl in
+                        .tr(.td(.text(ctx.t("measure.\(pl.measure)"))), .td(.text(pl.starts_on)), .td(.text(pl.ends_on ?? "—")), .td(.class("num"), .text(Money(tiyn: pl.wage).formatted())),
+                            .td(!canCasework ? .empty : .form(.method(.post), .action("/placements/\(pl.id)/amend"), .class("inline"), ctx.csrfField(),
+                                .input(.type(.hidden), .name("person_id"), .value(String(id))),
+                                .input(.type(.text), .name("wage"), .value(Money(tiyn: pl.wage).decimalString), .attribute(named: "aria-label", value: ctx.t("vacancies.wage")), .class("short")),
+                                .input(.type(.text), .name("ends_on"), .value(pl.ends_on ?? ""), .attribute(named: "placeholder", value: "YYYY-MM-DD"), .attribute(named: "aria-label", value: ctx.t("contract.ends_on")), .class("short")),
+                                .button(.type(.submit), .class("button secondary"), .text(ctx.t("placement.amend"))))))
+                    }))),
+            LabourMarketViews.personSections(ctx, person: id, vacancies: suggested, training: trainings, courses: courses, canCasework: canCasework, k: k),
 
             .h2(.id("categories"), .text(ctx.t("person.categories"))),
             cats.isEmpty ? .p(.class("empty"), .text(ctx.t("categories.none"))) :

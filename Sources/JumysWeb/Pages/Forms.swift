@@ -23,6 +23,14 @@ struct FormKit {
              .input(.type(type), .id(name), .name(name), .value(attr(values[name] ?? "")), width.map { .class($0) } ?? .class("")))
     }
 
+    func textarea<C: HTML.BodyContext>(_ name: String, _ label: String, hint: String? = nil, rows: Int = 6) -> Node<C> {
+        .div(.class(has(name) ? "field has-error" : "field"),
+             .label(.for(name), .text(label)),
+             hint.map { .p(.class("hint"), .text($0)) } ?? .empty,
+             error(name),
+             .textarea(.id(name), .name(name), .attribute(named: "rows", value: String(rows)), .text(values[name] ?? "")))
+    }
+
     func select<C: HTML.BodyContext>(_ name: String, _ label: String, options: [(String, String)], blank: Bool = true) -> Node<C> {
         .div(.class(has(name) ? "field has-error" : "field"),
              .label(.for(name), .text(label)), error(name),
