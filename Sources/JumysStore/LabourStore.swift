@@ -101,7 +101,15 @@ public struct LabourStore: Sendable {
     /// Job seekers for a vacancy, best first, with the reason for each place (A4 priorities, time registered).
     /// Reads only the seekers who share the vacancy's first ISCO digit, then ranks them with the matching index.
     public func candidates(for vacancyID: Int, scope: Scope, limit: Int = 20) async throws -> [(person: CaseStore.PersonRow, reason: MatchReason)] {
-        guard let v = try await vacancy(vacancyID), let isco = Int(v.occupation_isco) else { return [] }
+        guard let v = try await vacancy(vacancyID) else { return [] }
+        return try await candidates(isco: v.occupation_isco, districtID: v.district_id, regionISO: v.region_iso, scope: scope, limit: limit)
+    }
+
+    /// Job seekers for a labour need given by occupation and place — a vacancy's, or a project's need for
+    /// workers before any vacancy exists — best first, with the reason for each place.
+    public func candidates(isco code: String, districtID: Int, regionISO: String, scope: Scope, limit: Int = 20) async throws -> [(person: CaseStore.PersonRow, reason: MatchReason)] {
+        guard code.count == 4, let isco = Int(code) else { return [] }
+        let v = (occupation_isco: code, district_id: districtID, region_iso: regionISO)
         struct S: Decodable { let id: Int; let occupation_isco: String?; let district_id: Int; let region_iso: String; let birth_date: String; let sex: String; let is_rural: Bool; let created_at: Date }
         let today = cases.today()
         var q = store.sql.select().columns("id", "occupation_isco", "district_id", "region_iso", "birth_date", "sex", "is_rural", "created_at").from(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")))

@@ -199,9 +199,9 @@ public struct NeedsStore: Sendable {
         // Latest report per (organisation, level) for the year: a later report replaces an earlier one.
         let q: SQLQueryString = """
         SELECT l.occupation_isco AS occupation_isco,
-               SUM(CASE WHEN r.level = 'local' AND l.kind = 'current' THEN l.count ELSE 0 END) AS current,
-               SUM(CASE WHEN r.level = 'local' AND l.kind = 'forecast' THEN l.count ELSE 0 END) AS forecast,
-               SUM(CASE WHEN r.level = 'central' AND l.kind = 'forecast' AND l.for_year = \(bind: year) THEN l.count ELSE 0 END) AS central
+               CAST(SUM(CASE WHEN r.level = 'local' AND l.kind = 'current' THEN l.count ELSE 0 END) AS BIGINT) AS current,
+               CAST(SUM(CASE WHEN r.level = 'local' AND l.kind = 'forecast' THEN l.count ELSE 0 END) AS BIGINT) AS forecast,
+               CAST(SUM(CASE WHEN r.level = 'central' AND l.kind = 'forecast' AND l.for_year = \(bind: year) THEN l.count ELSE 0 END) AS BIGINT) AS central
         FROM need_lines l JOIN need_reports r ON r.id = l.report_id
         WHERE r.year = \(bind: year) AND l.occupation_isco IS NOT NULL \(regionClause)
           AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year)
@@ -214,7 +214,7 @@ public struct NeedsStore: Sendable {
     /// the vacancy database or declared by employers and bodies).
     public func declared(isco: String, region: String, fromYear: Int) async throws -> Int {
         struct C: Decodable { let n: Int? }
-        return try await store.sql.select().column(SQLFunction("SUM", args: SQLColumn("count")), as: "n").from("need_lines")
+        return try await store.sql.select().column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n").from("need_lines")
             .where("occupation_isco", .equal, SQLBind(isco)).where("region_iso", .equal, SQLBind(region))
             .where("for_year", .greaterThanOrEqual, SQLBind(fromYear)).where("kind", .in, SQLBind.group(["current", "forecast"]))
             .first(decoding: C.self)?.n ?? 0

@@ -58,7 +58,7 @@ public struct TrainingStore: Sendable {
     /// Open vacancies and declared needs for a profession in a region (B4's "professions in demand").
     public func demand(isco: String, region: String, on date: CivilDate) async throws -> (vacancies: Int, declared: Int) {
         struct C: Decodable { let n: Int? }
-        let v = try await store.sql.select().column(SQLFunction("SUM", args: SQLColumn("places")), as: "n").from("vacancies")
+        let v = try await store.sql.select().column(SQLRaw("CAST(SUM(places) AS BIGINT)"), as: "n").from("vacancies")
             .where("state", .equal, SQLBind("open")).where("occupation_isco", .equal, SQLBind(isco)).where("region_iso", .equal, SQLBind(region))
             .where("valid_until", .greaterThanOrEqual, SQLBind(date.iso)).first(decoding: C.self)?.n ?? 0
         let d = try await NeedsStore(store: store).declared(isco: isco, region: region, fromYear: date.year)

@@ -17,6 +17,7 @@ struct LabourAPIRoutes: RouteCollection {
         v1.get("vacancies", ":id", use: getVacancy)
         v1.get("vacancies", ":id", "candidates", use: candidates)
         v1.get("persons", ":id", "vacancies", use: personVacancies)
+        v1.get("candidates", use: needCandidates)
         v1.post("referrals", use: refer)
         v1.get("referrals", ":id", use: getReferral)
         v1.post("referrals", ":id", "outcome", use: outcome)
@@ -120,6 +121,16 @@ struct LabourAPIRoutes: RouteCollection {
         guard let id = req.parameters.get("id", as: Int.self), try await LabourStore(store: req.jumys.store).vacancy(id) != nil else { throw Abort(.notFound) }
         let limit = try Self.limit(req, max: 100)
         let rows = try await LabourStore(store: req.jumys.store).candidates(for: id, scope: user.scope, limit: limit)
+        return JSONText.response(RuleOutput.object([("items", .list(rows.map { .object([("person_id", .count($0.person.id)), ("isco", .text($0.person.occupation_isco ?? "")), ("reason", Self.reasonJSON($0.reason))]) }))]).json)
+    }
+
+    /// Candidates for a labour need without a vacancy (a project's need for workers): `isco` and `district_id`.
+    @Sendable func needCandidates(req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        guard user.doesCasework || user.role == .analyst else { throw Abort(.forbidden) }
+        guard let isco = try? req.query.get(String.self, at: "isco"), isco.count == 4, isco.allSatisfy(\.isNumber) else { throw Self.bad("isco", "isco_invalid") }
+        guard let d = try? req.query.get(Int.self, at: "district_id"), let district = try await DistrictRecord.find(d, on: req.jumys.store.db) else { throw Self.bad("district_id", "district_required") }
+        let rows = try await LabourStore(store: req.jumys.store).candidates(isco: isco, districtID: d, regionISO: district.regionISO, scope: user.scope, limit: try Self.limit(req, max: 100))
         return JSONText.response(RuleOutput.object([("items", .list(rows.map { .object([("person_id", .count($0.person.id)), ("isco", .text($0.person.occupation_isco ?? "")), ("reason", Self.reasonJSON($0.reason))]) }))]).json)
     }
 

@@ -146,6 +146,11 @@ import Vapor
             let suggested = try await b.request(.GET, "/api/v1/persons/\(person)/vacancies", bearer: token)
             #expect(suggested.body.contains(#""place":"same_district""#) && suggested.body.contains(#""occupation_level":4"#))
             #expect(try await b.request(.GET, "/api/v1/vacancies/\(v.id)/candidates", bearer: token).body.contains(#""person_id":\#(person)"#))
+            // A labour need without a vacancy (a project's need for bricklayers in the district).
+            let district = try #require(try await CaseStore(store: store).person(person, scope: .national)?.district_id)
+            let need = try await b.request(.GET, "/api/v1/candidates?isco=7112&district_id=\(district)", bearer: token)
+            #expect(need.body.contains(#""person_id":\#(person)"#) && need.body.contains(#""place":"same_district""#))
+            #expect(try await b.request(.GET, "/api/v1/candidates?isco=71&district_id=\(district)", bearer: token).status == .unprocessableEntity)
             let ref = try await b.request(.POST, "/api/v1/referrals", json: #"{"person_id":\#(person),"vacancy_id":\#(v.id)}"#, bearer: token)
             #expect(ref.status == .created)
             struct R: Decodable { let id: Int; let number: String; let state: String }
