@@ -19,3 +19,4 @@ for _ in $(seq 1 240); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>
 mkdir -p artifacts/browser
 python3 tests/browser/foundation.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/casework.py "http://127.0.0.1:$PORT" artifacts/browser
+python3 tests/browser/labour.py "http://127.0.0.1:$PORT" artifacts/browser

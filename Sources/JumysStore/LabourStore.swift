@@ -55,7 +55,7 @@ public struct LabourStore: Sendable {
         if employerRecord == nil || employerRecord?.kind != OrganisationKind.contractor.rawValue { errors.append(FieldError("employer_id", "choose_from_list")) }
         let title = v.title.trimmingCharacters(in: .whitespaces)
         if title.isEmpty || title.count > 200 { errors.append(FieldError("title", "name_required")) }
-        if v.isco.count != 4 || !v.isco.allSatisfy(\.isNumber) { errors.append(FieldError("isco", "isco_invalid")) }
+        if !NeedsStore.validISCO(v.isco) { errors.append(FieldError("isco", "isco_invalid")) }
         if (v.wage?.tiyn ?? 0) <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
         if !(1...10_000).contains(v.places ?? 0) { errors.append(FieldError("places", "places_invalid")) }
         if v.validFrom == nil { errors.append(FieldError("valid_from", "date_invalid")) }
@@ -102,12 +102,15 @@ public struct LabourStore: Sendable {
     /// Reads only the seekers who share the vacancy's first ISCO digit, then ranks them with the matching index.
     public func candidates(for vacancyID: Int, scope: Scope, limit: Int = 20) async throws -> [(person: CaseStore.PersonRow, reason: MatchReason)] {
         guard let v = try await vacancy(vacancyID) else { return [] }
-        return try await candidates(isco: v.occupation_isco, districtID: v.district_id, regionISO: v.region_iso, scope: scope, limit: limit)
+        // People already referred to this vacancy are listed under its referrals, not again among the candidates.
+        struct P: Decodable { let person_id: Int }
+        let referred = Set(try await store.sql.select().column("person_id").from("referrals").where("vacancy_id", .equal, SQLBind(vacancyID)).all(decoding: P.self).map(\.person_id))
+        return try await candidates(isco: v.occupation_isco, districtID: v.district_id, regionISO: v.region_iso, scope: scope, limit: limit, excluding: referred)
     }
 
     /// Job seekers for a labour need given by occupation and place — a vacancy's, or a project's need for
     /// workers before any vacancy exists — best first, with the reason for each place.
-    public func candidates(isco code: String, districtID: Int, regionISO: String, scope: Scope, limit: Int = 20) async throws -> [(person: CaseStore.PersonRow, reason: MatchReason)] {
+    public func candidates(isco code: String, districtID: Int, regionISO: String, scope: Scope, limit: Int = 20, excluding: Set<Int> = []) async throws -> [(person: CaseStore.PersonRow, reason: MatchReason)] {
         guard code.count == 4, let isco = Int(code) else { return [] }
         let v = (occupation_isco: code, district_id: districtID, region_iso: regionISO)
         struct S: Decodable { let id: Int; let occupation_isco: String?; let district_id: Int; let region_iso: String; let birth_date: String; let sex: String; let is_rural: Bool; let created_at: Date }
@@ -126,7 +129,7 @@ public struct LabourStore: Sendable {
             let days = Int(store.now().timeIntervalSince(r.created_at) / 86400)
             return MatchItem(id: r.id, isco: r.occupation_isco.flatMap(Int.init), district: r.district_id, region: regionNumber(r.region_iso), rank: MatchIndex.seekerRank(priorities: priorities, daysRegistered: days))
         }
-        let top = MatchIndex(items).top(for: MatchItem(id: 0, isco: isco, district: v.district_id, region: regionNumber(v.region_iso), rank: 0), limit: limit)
+        let top = MatchIndex(items).top(for: MatchItem(id: 0, isco: isco, district: v.district_id, region: regionNumber(v.region_iso), rank: 0), limit: limit, excluding: excluding)
         let people = Dictionary(uniqueKeysWithValues: try await cases.persons(top.map(\.item.id), scope: scope).map { ($0.id, $0) })
         return top.compactMap { t in people[t.item.id].map { ($0, t.reason) } }
     }
@@ -142,7 +145,9 @@ public struct LabourStore: Sendable {
         let regionNumber = { (iso: String) in Int(iso.suffix(2)) ?? 0 }
         let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
         let index = MatchIndex(rows.map { MatchItem(id: $0.id, isco: Int($0.occupation_isco), district: $0.district_id, region: regionNumber($0.region_iso), rank: $0.wage) })
-        return index.top(for: MatchItem(id: 0, isco: isco, district: p.district_id, region: regionNumber(p.region_iso), rank: 0), limit: limit)
+        // Vacancies the person was already referred to are not suggested again.
+        let referred = Set(try await referrals(of: personID).map(\.vacancy_id))
+        return index.top(for: MatchItem(id: 0, isco: isco, district: p.district_id, region: regionNumber(p.region_iso), rank: 0), limit: limit, excluding: referred)
             .compactMap { t in byID[t.item.id].map { ($0, t.reason) } }
     }
 
@@ -181,6 +186,16 @@ public struct LabourStore: Sendable {
         return try await Registry.restrict(q, scope: scope, table: "r").first(decoding: ReferralRow.self)
     }
 
+    public struct LabourContractRow: Decodable, Sendable {
+        public let id: Int; public let referral_id: Int?; public let person_id: Int; public let employer_id: Int; public let position: String
+        public let starts_on: String; public let ends_on: String?; public let wage: Int64
+    }
+
+    /// The labour contract recorded for a hire on a referral.
+    public func contract(forReferral id: Int) async throws -> LabourContractRow? {
+        try await store.sql.select().column("*").from("labour_contracts").where("referral_id", .equal, SQLBind(id)).first(decoding: LabourContractRow.self)
+    }
+
     public func referrals(of personID: Int) async throws -> [ReferralRow] {
         try await store.sql.select().column("*").from("referrals").where("person_id", .equal, SQLBind(personID)).orderBy("id", .descending).all(decoding: ReferralRow.self)
     }
@@ -206,10 +221,14 @@ public struct LabourStore: Sendable {
         return try await Registry.restrict(q, scope: user.scope, table: "r").first(decoding: ReferralRow.self)
     }
 
-    static func validate(_ outcome: ReferralOutcome) -> [FieldError] {
+    /// Checks an outcome for a referral by a user: an employer records hires, but only the centre decides a
+    /// subsidised placement (B2, B3); a hire starts on or after the referral and within a year of it.
+    static func validate(_ outcome: ReferralOutcome, referral r: ReferralRow, by user: UserContext) -> [FieldError] {
         var errors: [FieldError] = []
         switch outcome {
         case .hired(let position, let starts, let ends, let wage, let subsidised):
+            if subsidised != nil && !user.doesCasework { errors.append(FieldError("subsidised", "subsidy_by_centre")) }
+            if let referred = CivilDate(iso: r.referred_on), starts < referred || starts > referred.adding(months: 12) { errors.append(FieldError("starts_on", "hire_start_range", ["from": r.referred_on])) }
             if position.trimmingCharacters(in: .whitespaces).isEmpty || position.count > 200 { errors.append(FieldError("position", "name_required")) }
             if wage.tiyn <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
             if let e = ends, e < starts { errors.append(FieldError("ends_on", "end_before_start")) }
@@ -227,7 +246,7 @@ public struct LabourStore: Sendable {
         guard let r = try await referralFor(id, user: user) else { throw StoreError.notFound }
         guard mayRecord(user, r) else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
         guard r.state == "issued" else { throw FieldErrors(errors: [FieldError("outcome", "referral_closed")]) }
-        let errors = Self.validate(outcome)
+        let errors = Self.validate(outcome, referral: r, by: user)
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let today = cases.today()
         try await store.write(as: user.actor) { ctx in try await apply(ctx, r, outcome, today: today) }
@@ -276,7 +295,7 @@ public struct LabourStore: Sendable {
     }
 
     /// A hire's field problem as a problem of a file's line.
-    static let lineCodes = ["position": "line_position", "wage": "line_wage", "ends_on": "line_ends_on", "subsidised": "line_subsidised"]
+    static let lineCodes = ["position": "line_position", "wage": "line_wage", "ends_on": "line_ends_on", "subsidised": "line_subsidised", "starts_on": "line_starts_on"]
 
     /// Records the hires of an employer's file: every line is checked first, and either all are recorded in
     /// one transaction or none (the errors name the file's line).
@@ -299,7 +318,7 @@ public struct LabourStore: Sendable {
             if measure == nil { errors.append(FieldError("file", "line_measure", at)) }
             guard let starts, let wage, let measure else { continue }
             let outcome = ReferralOutcome.hired(position: l.position, startsOn: starts, endsOn: ends, wage: wage, subsidised: measure)
-            let problems = Self.validate(outcome)
+            let problems = Self.validate(outcome, referral: r, by: user)
             if !problems.isEmpty { errors += problems.map { FieldError("file", Self.lineCodes[$0.field] ?? "line_invalid", at) }; continue }
             planned.append((r, outcome))
         }

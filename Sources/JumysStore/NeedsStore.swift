@@ -45,6 +45,8 @@ struct CreateNeedsAndTraining: AsyncMigration {
         try await sql.create(index: "need_lines_isco_idx").on("need_lines").column("occupation_isco").column("region_iso").column("for_year").run()
         try await sql.create(index: "need_lines_report_idx").on("need_lines").column("report_id").run()
         try await sql.create(index: "training_referrals_person_idx").on("training_referrals").column("person_id").run()
+        // One training at a time, whatever the concurrency (partial unique index: SQLite and PostgreSQL).
+        try await sql.raw("CREATE UNIQUE INDEX training_referrals_one_open ON training_referrals (person_id) WHERE state = 'issued'").run()
         try await sql.create(index: "persons_isco_idx").on("persons").column("occupation_isco").run()
     }
     func revert(on db: any Database) async throws {
@@ -84,19 +86,24 @@ public struct NeedsStore: Sendable {
 
     struct ReportSnapshot: Encodable, Sendable { let organisation_id: Int; let level: String; let region_iso: String?; let year: Int; let received_on: String; let due_on: String?; let lines: Int; let total: Int }
 
-    static func validISCO(_ s: String) -> Bool { s.count == 4 && s.allSatisfy(\.isNumber) }
+    static func validISCO(_ s: String) -> Bool { s.count == 4 && s.allSatisfy { $0.isASCII && $0.isNumber } }
+    static let maxLocalLines = 500, maxCentralLines = 1000
 
     /// A local body's current and forecast needs for its region (akimat officers and regional coordinators).
     public func submitLocal(year: Int, lines: [LocalLine], by user: UserContext) async throws -> Int {
         guard user.canWrite, [.akimatOfficer, .regionalCoordinator, .administrator].contains(user.role) else { throw FieldErrors(errors: [FieldError("lines", "read_only")]) }
         let today = store.today()
         var errors: [FieldError] = []
-        guard let region = user.regionISO, let org = user.organisationID else { throw FieldErrors(errors: [FieldError("lines", "district_out_of_scope")]) }
+        // The region is the local body's own (its organisation's), never one the request names.
+        guard let org = user.organisationID, let body = try await OrganisationRecord.find(org, on: store.db),
+              let region = body.regionISO ?? user.regionISO else { throw FieldErrors(errors: [FieldError("lines", "district_out_of_scope")]) }
         if !(today.year - 1...today.year + 1).contains(year) { errors.append(FieldError("year", "year_invalid")) }
         if lines.isEmpty { errors.append(FieldError("lines", "lines_required")) }
+        if lines.count > Self.maxLocalLines { throw FieldErrors(errors: [FieldError("lines", "file_too_long", ["max": String(Self.maxLocalLines)])]) }
         for (n, l) in lines.enumerated() {
             if !Self.validISCO(l.isco) { errors.append(FieldError("lines", "line_isco", ["line": String(n + 1)])) }
-            if l.current < 0 || l.forecast < 0 || l.current + l.forecast == 0 || l.current > 1_000_000 || l.forecast > 1_000_000 { errors.append(FieldError("lines", "line_count", ["line": String(n + 1)])) }
+            let inRange = (0...1_000_000).contains(l.current) && (0...1_000_000).contains(l.forecast)
+            if !inRange || l.current + l.forecast == 0 { errors.append(FieldError("lines", "line_count", ["line": String(n + 1)])) }
         }
         if Set(lines.map(\.isco)).count != lines.count { errors.append(FieldError("lines", "line_duplicate")) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
@@ -132,6 +139,10 @@ public struct NeedsStore: Sendable {
         if year > today.year + 1 { errors.append(FieldError("year", "year_invalid")) }
         let years = deadline?.value.years
         if forecast.isEmpty { errors.append(FieldError("forecast", "lines_required")) }
+        if forecast.count > Self.maxCentralLines || created.count > 100 { throw FieldErrors(errors: [FieldError("forecast", "file_too_long", ["max": String(Self.maxCentralLines)])]) }
+        if Set(forecast.map { $0.isco + "|" + $0.region.uppercased() }).count != forecast.count { errors.append(FieldError("forecast", "line_duplicate")) }
+        if Set(created.map { $0.region.uppercased() }).count != created.count { errors.append(FieldError("created", "line_duplicate")) }
+        if !forecast.isEmpty && forecast.allSatisfy({ $0.counts.allSatisfy { $0 == 0 } }) { errors.append(FieldError("forecast", "lines_required")) }
         for (n, l) in forecast.enumerated() {
             if !Self.validISCO(l.isco) { errors.append(FieldError("forecast", "line_isco", ["line": String(n + 1)])) }
             if RegionCode(l.region)?.isKnown != true { errors.append(FieldError("forecast", "line_region", ["line": String(n + 1)])) }
@@ -176,7 +187,7 @@ public struct NeedsStore: Sendable {
         try await store.sql.select().column("*").from("need_lines").where("report_id", .equal, SQLBind(report)).orderBy("id").all(decoding: LineRow.self)
     }
 
-    /// Where each central body stands for a year: its latest report (on time or late by how many days), or
+    /// Where each central body stands for a year: its first report (on time or late by how many days), or
     /// nothing yet — overdue once the due date has passed.
     public struct CentralStatus: Sendable {
         public let organisation: OrganisationRecord; public let report: ReportRow?; public let due: CivilDate
@@ -186,8 +197,9 @@ public struct NeedsStore: Sendable {
     public func centralStatus(year: Int, env: RulesEnvironment) async throws -> [CentralStatus] {
         let due = try Rules.forecastDeadline(year: year, env.context(on: CivilDate(year: year, month: 2, day: 1)!)).value.due
         let bodies = try await OrganisationRecord.query(on: store.db).filter(\.$kind == OrganisationKind.ministry.rawValue).sort(\.$code).all()
-        let latest = Dictionary(try await reports(year: year, level: "central").map { ($0.organisation_id, $0) }, uniquingKeysWith: { _, b in b })
-        return bodies.map { CentralStatus(organisation: $0, report: latest[$0.id!], due: due) }
+        // Lateness is judged by the first report a body sent for the year; a later amendment does not make it late.
+        let first = Dictionary(try await reports(year: year, level: "central").map { ($0.organisation_id, $0) }, uniquingKeysWith: { a, _ in a })
+        return bodies.map { CentralStatus(organisation: $0, report: first[$0.id!], due: due) }
     }
 
     /// Needs by specialty for a year: the latest local report of each region (current and next year's forecast)
@@ -204,8 +216,10 @@ public struct NeedsStore: Sendable {
                CAST(SUM(CASE WHEN r.level = 'central' AND l.kind = 'forecast' AND l.for_year = \(bind: year) THEN l.count ELSE 0 END) AS BIGINT) AS central
         FROM need_lines l JOIN need_reports r ON r.id = l.report_id
         WHERE r.year = \(bind: year) AND l.occupation_isco IS NOT NULL \(regionClause)
-          AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year)
-        GROUP BY l.occupation_isco ORDER BY SUM(l.count) DESC, l.occupation_isco LIMIT \(literal: max(1, min(limit, 1000)))
+          AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year
+                       AND COALESCE(r2.region_iso, '') = COALESCE(r.region_iso, ''))
+        GROUP BY l.occupation_isco
+        ORDER BY SUM(CASE WHEN r.level = 'local' OR l.for_year = \(bind: year) THEN l.count ELSE 0 END) DESC, l.occupation_isco LIMIT \(literal: max(1, min(limit, 1000)))
         """
         return try await store.sql.raw(q).all(decoding: SpecialtyNeed.self)
     }
@@ -214,9 +228,13 @@ public struct NeedsStore: Sendable {
     /// the vacancy database or declared by employers and bodies).
     public func declared(isco: String, region: String, fromYear: Int) async throws -> Int {
         struct C: Decodable { let n: Int? }
-        return try await store.sql.select().column(SQLRaw("CAST(SUM(count) AS BIGINT)"), as: "n").from("need_lines")
-            .where("occupation_isco", .equal, SQLBind(isco)).where("region_iso", .equal, SQLBind(region))
-            .where("for_year", .greaterThanOrEqual, SQLBind(fromYear)).where("kind", .in, SQLBind.group(["current", "forecast"]))
-            .first(decoding: C.self)?.n ?? 0
+        // Only each body's latest report for its year counts (a later report replaces an earlier one).
+        let q: SQLQueryString = """
+        SELECT CAST(SUM(l.count) AS BIGINT) AS n FROM need_lines l JOIN need_reports r ON r.id = l.report_id
+        WHERE l.occupation_isco = \(bind: isco) AND l.region_iso = \(bind: region) AND l.for_year >= \(bind: fromYear) AND l.kind IN ('current', 'forecast')
+          AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year
+                      AND COALESCE(r2.region_iso, '') = COALESCE(r.region_iso, ''))
+        """
+        return try await store.sql.raw(q).first(decoding: C.self)?.n ?? 0
     }
 }

@@ -105,7 +105,7 @@ public struct Payroll: Sendable {
             guard !ids.isEmpty else { break }
             after = ids.last!
             let batch: [Correction] = try await store.write(as: actor) { ctx in
-                var pq = ctx.sql.select().column("*").from("placements").where("id", .in, SQLBind.group(ids))
+                var pq = ctx.sql.select().column("*").from("placements").where("id", .in, SQLBind.group(ids)).orderBy("id")
                 if ctx.sql.dialect.name == "postgresql" { pq = pq.for(.update) }
                 let placements = try await pq.all(decoding: LabourStore.PlacementRow.self)
                 struct L: Decodable { let placement_id: Int; let amount: Int64; let line_no: Int }

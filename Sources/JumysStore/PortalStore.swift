@@ -138,17 +138,34 @@ public struct PortalStore: Sendable {
         return try await Registry.restrict(q, scope: scope, table: "o").first(decoding: OnlineRow.self)
     }
 
-    /// Takes an online application into a registered person's file: the application for the measure asked for,
-    /// dated the day it was sent (its decision deadline runs from then). When the person cannot apply now (an
-    /// application for that measure is already open, say) the online one is still marked as processed.
-    public func takeIntoFile(_ id: Int, person: Int, env: RulesEnvironment, by user: UserContext) async throws -> Int? {
+    /// Takes an online application into the file of the person registered with its IIN: the application for the
+    /// measure asked for, dated the day it was sent (its decision deadline runs from then). The online application
+    /// is claimed first (a second click finds it taken); if the application cannot be created, the claim is
+    /// released and the reason reported, so nothing is lost.
+    public func takeIntoFile(_ id: Int, person: Int, env: RulesEnvironment, by user: UserContext) async throws -> Int {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("online", "read_only")]) }
         guard let o = try await online(id, scope: user.scope), o.processed_on == nil else { throw StoreError.notFound }
-        var app: Int? = nil
-        if let m = Measure(rawValue: o.measure), let sent = CivilDate(iso: o.submitted_on) {
-            app = try? await CaseStore(store: store).createApplication(person: person, measure: m, submittedOn: sent, env: env, by: user)
+        guard let p = try await CaseStore(store: store).person(person, scope: user.scope) else { throw StoreError.notFound }
+        guard p.iin == o.iin else { throw FieldErrors(errors: [FieldError("online", "online_other_person")]) }
+        guard let measure = Measure(rawValue: o.measure), let sent = CivilDate(iso: o.submitted_on) else { throw StoreError.conflict("online application unreadable") }
+        let today = CaseStore(store: store).today()
+        let claimed: Bool = try await store.write(as: user.actor) { ctx in
+            struct R: Decodable { let id: Int }
+            let row = try await ctx.sql.update("online_applications").set("person_id", to: SQLBind(person)).set("processed_on", to: SQLBind(today.iso))
+                .where("id", .equal, SQLBind(id)).where("processed_on", .is, SQLLiteral.null).returning("id").first(decoding: R.self)
+            if row != nil { try ctx.audit("process", entity: "online_application", id: String(id), after: ProcessedSnapshot(person_id: person, processed_on: today.iso)) }
+            return row != nil
         }
-        try await markProcessed(id, person: person, by: user)
-        return app
+        guard claimed else { throw StoreError.notFound }
+        do {
+            return try await CaseStore(store: store).createApplication(person: person, measure: measure, submittedOn: sent, env: env, by: user)
+        } catch {
+            try await store.write(as: user.actor) { ctx in
+                try await ctx.sql.update("online_applications").set("person_id", to: SQLBind(Int?.none)).set("processed_on", to: SQLBind(String?.none)).where("id", .equal, SQLBind(id)).run()
+                try ctx.audit("release", entity: "online_application", id: String(id), after: ["reason": String(describing: error).prefix(200).description])
+            }
+            throw error
+        }
     }
 
     struct ProcessedSnapshot: Encodable, Sendable { let person_id: Int; let processed_on: String }

@@ -82,7 +82,8 @@ struct CaseworkRoutes: RouteCollection {
             let id = try await Self.cases(req).register(reg, by: user)
             // An online application taken into the file becomes the application for the measure the person asked for.
             if let oid = f["online_id"].flatMap(Int.init), let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope), o.processed_on == nil {
-                _ = try await PortalStore(store: req.jumys.store).takeIntoFile(oid, person: id, env: try await req.jumys.rules.current(), by: user)
+                // The person was just registered from it; an application that cannot be made now leaves it pending.
+                _ = try? await PortalStore(store: req.jumys.store).takeIntoFile(oid, person: id, env: try await req.jumys.rules.current(), by: user)
             }
             return req.redirect(to: "/people/\(id)", redirectType: .normal)
         } catch let e as FieldErrors {

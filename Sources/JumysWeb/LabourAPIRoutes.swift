@@ -313,6 +313,7 @@ struct LabourAPIRoutes: RouteCollection {
         let m = try Self.month(req)
         let o = try API.body(req)
         let env = try await req.jumys.rules.current()
+        if o["placement_id"] != nil && Self.int(o, "placement_id") == nil { throw Self.bad("placement_id", "choose_from_list") }
         let fixes = try await API.run { try await Payroll(store: req.jumys.store).correct(month: m, placement: Self.int(o, "placement_id"), reason: API.text(o, "reason") ?? "", env: env, by: user.actor) }
         return JSONText.response(RuleOutput.object([("month", .text(m.description)), ("corrections", .list(fixes.map {
             .object([("placement_id", .count($0.placement)), ("paid", .money($0.paid)), ("due", .money($0.due)), ("difference", .money($0.difference))])

@@ -350,8 +350,10 @@ struct LabourMarketRoutes: RouteCollection {
         guard user.role == .administrator, user.canWrite else { throw Abort(.forbidden) }
         let f = try CaseworkRoutes.form(req)
         guard let m = f["month"].flatMap(Payroll.Month.init) else { throw Abort(.unprocessableEntity) }
+        let placementText = f["placement_id"]?.trimmingCharacters(in: .whitespaces) ?? ""
+        guard placementText.isEmpty || Self.int(placementText) != nil else { throw Abort(.unprocessableEntity, reason: PageContext(req).t("error.field.choose_from_list")) }
         do {
-            _ = try await Payroll(store: req.jumys.store).correct(month: m, placement: Self.int(f["placement_id"]), reason: f["reason"] ?? "", env: try await req.jumys.rules.current(), by: user.actor)
+            _ = try await Payroll(store: req.jumys.store).correct(month: m, placement: Self.int(placementText), reason: f["reason"] ?? "", env: try await req.jumys.rules.current(), by: user.actor)
         } catch let e as FieldErrors {
             throw Abort(.unprocessableEntity, reason: PageContext(req).messages(e).map(\.message).joined(separator: "; "))
         }
@@ -364,13 +366,18 @@ struct LabourMarketRoutes: RouteCollection {
     /// caseworker's district: the application for the measure asked for, dated the day it was sent.
     @Sendable func attachOnline(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
+        guard user.doesCasework else { throw Abort(.forbidden) }
         let id = try CaseworkRoutes.id(req)
         let portal = PortalStore(store: req.jumys.store)
         guard let o = try await portal.online(id, scope: user.scope), o.processed_on == nil else { throw Abort(.notFound) }
         guard let person = try await PersonRecord.query(on: req.jumys.store.db).filter(\.$iin == o.iin).first()?.id,
               try await CaseStore(store: req.jumys.store).person(person, scope: user.scope) != nil else { throw Abort(.notFound) }
-        let app = try await portal.takeIntoFile(id, person: person, env: try await req.jumys.rules.current(), by: user)
-        return req.redirect(to: app.map { "/applications/\($0)" } ?? "/people/\(person)", redirectType: .normal)
+        do {
+            let app = try await portal.takeIntoFile(id, person: person, env: try await req.jumys.rules.current(), by: user)
+            return req.redirect(to: "/applications/\(app)", redirectType: .normal)
+        } catch let e as FieldErrors {
+            throw Abort(.unprocessableEntity, reason: PageContext(req).messages(e).map(\.message).joined(separator: "; "))
+        } catch StoreError.notFound { throw Abort(.notFound) }
     }
 }
 

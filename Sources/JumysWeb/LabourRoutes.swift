@@ -180,6 +180,7 @@ struct LabourRoutes: RouteCollection {
         let ctx = PageContext(req)
         let k = FormKit(ctx: ctx, errors: errors, values: values)
         let open = r.state == "issued" && user.canWrite
+        let contract = r.state == "hired" ? try await Self.labour(req).contract(forReferral: id) : nil
         return HTMLResponse.make(Layout.page(ctx, title: r.number,
             .p(.a(.href("/people/\(p.id)"), .text("← " + p.fullName))),
             Layout.errorSummary(ctx, errors),
@@ -189,6 +190,11 @@ struct LabourRoutes: RouteCollection {
                 .dt(.text(ctx.t("vacancies.position"))), .dd(.a(.href("/vacancies/\(v.id)"), .text(v.title))),
                 .dt(.text(ctx.t("referral.date"))), .dd(.text(r.referred_on)),
                 .dt(.text(ctx.t("application.state"))), .dd(.text(ctx.t("referral.state.\(r.state)") + (r.reason.map { ": " + $0 } ?? "")))),
+            contract.map { c in .group(.h2(.text(ctx.t("referral.contract"))), .dl(.class("summary"),
+                .dt(.text(ctx.t("vacancies.position"))), .dd(.text(c.position)),
+                .dt(.text(ctx.t("contract.starts_on"))), .dd(.text(c.starts_on)),
+                .dt(.text(ctx.t("contract.ends_on"))), .dd(.text(c.ends_on ?? "—")),
+                .dt(.text(ctx.t("vacancies.wage"))), .dd(.text(Money(tiyn: c.wage).formatted() + " ₸")))) } ?? .empty,
             .p(.class("print-links"), .a(.href("/referrals/\(id)/print/kk"), .text(ctx.t("referral.print") + " (қазақша)")), .text(" · "),
                .a(.href("/referrals/\(id)/print/ru"), .text(ctx.t("referral.print") + " (на русском)"))),
             !open ? .empty : .group(

@@ -31,6 +31,9 @@ import Testing
                 Issue.record("bad lines accepted")
             } catch let e as FieldErrors { #expect(e.errors.map(\.code) == ["line_isco", "line_count"] && e.errors.map { $0.args["line"] } == ["1", "2"]) }
             await #expect(throws: FieldErrors.self) { _ = try await needs.submitLocal(year: 2021, lines: [.init(isco: "7112", current: 1, forecast: 1)], by: f.caseworker) }
+            // Numbers past any sense are refused, not added up (no overflow); digits must be ASCII.
+            do { _ = try await needs.submitLocal(year: 2021, lines: [.init(isco: "7112", current: Int.max, forecast: 1), .init(isco: "²³⁴⁵", current: 1, forecast: 0)], by: akimat); Issue.record("accepted") }
+            catch let e as FieldErrors { #expect(e.errors.map(\.code) == ["line_count", "line_isco"]) }
             _ = try await needs.submitLocal(year: 2021, lines: [.init(isco: "7112", current: 40, forecast: 60), .init(isco: "5120", current: 5, forecast: 0)], by: akimat)
             // The central forecast for 2021 was due on 15 February 2021; received on the 20th it is 5 days late.
             let economy = try await org(f, "ministry.economy")
@@ -138,7 +141,7 @@ import Testing
             let contractor = try await user(f, "contractor.demo")
             let bad = """
             referral_number;position;starts_on;ends_on;wage;subsidised
-            \(numbers[0]);Каменщик;2021-05-10;;150000;social_job
+            \(numbers[0]);Каменщик;2021-05-10;;150000;
             \(numbers[1]);"Каменщик; 3 разряд";2021-05-40;;150000;
             R-KZ-71-2021-999999;Каменщик;2021-05-10;;150000;
             \(numbers[0]);Каменщик;2021-05-10;;150000;
@@ -153,12 +156,22 @@ import Testing
             struct C: Decodable { let n: Int }
             #expect(try await f.store.sql.raw("SELECT COUNT(*) AS n FROM labour_contracts").first(decoding: C.self)?.n == 0)
             #expect(throws: FieldErrors.self) { _ = try LabourStore.parseHires("number,position\n1,x") }
-            let good = "\u{FEFF}referral_number,position,starts_on,ends_on,wage,subsidised\r\n\(numbers[0]),Каменщик,2021-05-10,,150000,social_job\r\n\(numbers[1]),Каменщик,2021-05-11,2021-11-10,\"150 000\",youth_practice\r\n"
+            // Only the centre decides a subsidised placement: the employer's file may not.
+            let subsidised = "referral_number,position,starts_on,ends_on,wage,subsidised\n\(numbers[0]),Каменщик,2021-05-10,,150000,social_job\n\(numbers[1]),Каменщик,2021-05-01,,150000,\n"
+            do { _ = try await labour.importHires(try LabourStore.parseHires(subsidised), by: contractor); Issue.record("an employer subsidised itself") }
+            catch let e as FieldErrors { #expect(e.errors.map(\.code) == ["line_subsidised", "line_starts_on"]) }
+            let good = "\u{FEFF}referral_number,position,starts_on,ends_on,wage,subsidised\r\n\(numbers[0]),Каменщик,2021-05-10,,150000,\r\n\(numbers[1]),Каменщик,2021-05-11,2021-11-10,\"150 000\",\r\n"
             #expect(try await labour.importHires(try LabourStore.parseHires(good), by: contractor) == 2)
-            #expect(try await f.store.sql.raw("SELECT COUNT(*) AS n FROM placements").first(decoding: C.self)?.n == 2)
+            #expect(try await f.store.sql.raw("SELECT COUNT(*) AS n FROM labour_contracts").first(decoding: C.self)?.n == 2)
+            #expect(try await f.store.sql.raw("SELECT COUNT(*) AS n FROM placements").first(decoding: C.self)?.n == 0)
+            // The centre's file may.
+            let third = "referral_number,position,starts_on,ends_on,wage,subsidised\n\(numbers[2]),Каменщик,2021-05-12,,150000,youth_practice\n"
+            #expect(try await labour.importHires(try LabourStore.parseHires(third), by: f.caseworker) == 1)
+            #expect(try await f.store.sql.raw("SELECT COUNT(*) AS n FROM placements").first(decoding: C.self)?.n == 1)
             // Imported twice: the referrals are closed now, and nothing more is written.
             do { _ = try await labour.importHires(try LabourStore.parseHires(good), by: contractor); Issue.record("imported twice") }
             catch let e as FieldErrors { #expect(e.errors.map(\.code) == ["line_referral_closed", "line_referral_closed"]) }
+            await #expect(throws: FieldErrors.self) { _ = try await labour.importHires(try LabourStore.parseHires(third), by: f.caseworker) }
             // A lender records no hires.
             let otherEmployer = try await user(f, "lender.demo")
             await #expect(throws: FieldErrors.self) { _ = try await labour.importHires(try LabourStore.parseHires(good), by: otherEmployer) }

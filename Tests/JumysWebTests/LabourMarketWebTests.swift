@@ -119,9 +119,9 @@ import Vapor
             try await employer.request(.GET, "/referrals/import")
             let bad = try await employer.upload("/referrals/import", file: "file", filename: "hires.csv", content: "referral_number;position;starts_on;ends_on;wage;subsidised\n\(r.number);Каменщик;2021-02-30;;150000;\n")
             #expect(bad.status == .unprocessableEntity && bad.body.contains("Строка 2: дата starts_on"))
-            let good = try await employer.upload("/referrals/import", file: "file", filename: "hires.csv", content: "referral_number;position;starts_on;ends_on;wage;subsidised\n\(r.number);Каменщик;\(Days.from(0));;150000;social_job\n")
+            let good = try await employer.upload("/referrals/import", file: "file", filename: "hires.csv", content: "referral_number;position;starts_on;ends_on;wage;subsidised\n\(r.number);Каменщик;\(Days.from(0));;150000;\n")
             #expect(good.status == .ok && good.body.contains("Записано приёмов на работу: 1."))
-            #expect(try await labour.placements(of: person).count == 1)
+            #expect(try await labour.contract(forReferral: r.id)?.position == "Каменщик")
             // Without the CSRF token the upload is refused.
             employer.lastCSRF = "0"
             #expect(try await employer.upload("/referrals/import", file: "file", filename: "x.csv", content: "x").status == .forbidden)
@@ -155,16 +155,17 @@ import Vapor
             #expect(ref.status == .created)
             struct R: Decodable { let id: Int; let number: String; let state: String }
             let referral = try JSONDecoder().decode(R.self, from: Data(ref.body.utf8))
-            let out = try await b.request(.POST, "/api/v1/referrals/\(referral.id)/outcome", json: #"{"outcome":"hired","position":"Каменщик","starts_on":"\#(Days.from(-40))","wage":"40000","subsidised":"social_job"}"#, bearer: token)
+            let out = try await b.request(.POST, "/api/v1/referrals/\(referral.id)/outcome", json: #"{"outcome":"hired","position":"Каменщик","starts_on":"\#(Days.from(0))","wage":"40000","subsidised":"social_job"}"#, bearer: token)
             #expect(out.status == .ok && out.body.contains(#""state":"hired""#))
-            // Payroll through the API: run this month (month 2), then amend the wage and correct it.
+            // Payroll through the API: run next month (month 2 of the placement), then amend the wage and correct it.
             let admin = try await apiToken(app, "admin")
-            let month = String(Days.today.iso.prefix(7))
+            let month = Days.nextMonth
             #expect(try await b.request(.POST, "/api/v1/payroll/\(month)/run", json: "{}", bearer: token).status == .forbidden)
             let run = try await b.request(.POST, "/api/v1/payroll/\(month)/run", json: "{}", bearer: admin)
             #expect(run.body.contains(#""added":1"#) && run.body.contains(#""total":"20000.00""#))
             let placement = try #require(try await LabourStore(store: store).placements(of: person).first)
             try await LabourStore(store: store).amendPlacement(placement.id, wage: Money(tenge: 60_000), endsOn: nil, by: try await user(store, "caseworker.KZ-71"))
+            #expect(try await b.request(.POST, "/api/v1/payroll/\(month)/corrections", json: #"{"reason":"x","placement_id":"12a"}"#, bearer: admin).status == .unprocessableEntity)
             let fix = try await b.request(.POST, "/api/v1/payroll/\(month)/corrections", json: #"{"reason":"wage amended"}"#, bearer: admin)
             #expect(fix.body.contains(#""difference":"6000.00""#))
             let lines = try await b.request(.GET, "/api/v1/payroll/\(month)", bearer: token)

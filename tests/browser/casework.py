@@ -10,25 +10,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, browser, navigate, sign_in  # noqa: E402
+from common import Checks, browser, iin_for, navigate, sign_in  # noqa: E402
 
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(out, exist_ok=True)
 checks = Checks()
 today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=5)).date()
 start, end = today + datetime.timedelta(days=2), today + datetime.timedelta(days=92)
-
-
-def iin_for(serial):
-    """A valid IIN for a woman born 2 November 1994 (check digit per the official algorithm)."""
-    for s in range(serial, serial + 100):
-        d = [9, 4, 1, 1, 0, 2, 4] + [int(c) for c in f"{s:04d}"]
-        c = sum(a * b for a, b in zip(d, range(1, 12))) % 11
-        if c == 10:
-            c = sum(a * b for a, b in zip(d, [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])) % 11
-            if c == 10:
-                continue
-        return "".join(map(str, d)) + str(c)
 
 
 words = {
