@@ -131,9 +131,9 @@ enum CaseworkViews {
             placements.isEmpty ? .empty : .group(
                 .h3(.id("placements"), .text(ctx.t("placement.list"))),
                 .table(.class("data"),
-                    .thead(.tr(.th(.text(ctx.t("application.measure"))), .th(.text(ctx.t("contract.starts_on"))), .th(.text(ctx.t("contract.ends_on"))), .th(.text(ctx.t("vacancies.wage"))), .th(.text("")))),
+                    .thead(.tr(.th(.text("№")), .th(.text(ctx.t("application.measure"))), .th(.text(ctx.t("contract.starts_on"))), .th(.text(ctx.t("contract.ends_on"))), .th(.text(ctx.t("vacancies.wage"))), .th(.text("")))),
                     .tbody(.forEach(placements) { pl in
-                        .tr(.td(.text(ctx.t("measure.\(pl.measure)"))), .td(.text(pl.starts_on)), .td(.text(pl.ends_on ?? "—")), .td(.class("num"), .text(Money(tiyn: pl.wage).formatted())),
+                        .tr(.td(.text(String(pl.id))), .td(.text(ctx.t("measure.\(pl.measure)"))), .td(.text(pl.starts_on)), .td(.text(pl.ends_on ?? "—")), .td(.class("num"), .text(Money(tiyn: pl.wage).formatted())),
                             .td(!canCasework ? .empty : .form(.method(.post), .action("/placements/\(pl.id)/amend"), .class("inline"), ctx.csrfField(),
                                 .input(.type(.hidden), .name("person_id"), .value(String(id))),
                                 .input(.type(.text), .name("wage"), .value(Money(tiyn: pl.wage).decimalString), .attribute(named: "aria-label", value: ctx.t("vacancies.wage")), .class("short")),
