@@ -206,6 +206,13 @@ public struct NeedsStore: Sendable {
     /// and the latest central forecasts for the year, summed.
     public struct SpecialtyNeed: Decodable, Sendable { public let occupation_isco: String; public let current: Int; public let forecast: Int; public let central: Int }
 
+    /// The condition that keeps, of the reports joined as `r`, only each body's latest for its level, year and
+    /// region: a later report replaces an earlier one.
+    static let latestReport = SQLRaw("""
+        AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year
+                    AND COALESCE(r2.region_iso, '') = COALESCE(r.region_iso, ''))
+        """)
+
     public func bySpecialty(year: Int, region: String? = nil, limit: Int = 100) async throws -> [SpecialtyNeed] {
         let regionClause: SQLQueryString = region.map { "AND l.region_iso = \(bind: $0)" } ?? ""
         // Latest report per (organisation, level) for the year: a later report replaces an earlier one.
@@ -216,8 +223,7 @@ public struct NeedsStore: Sendable {
                CAST(SUM(CASE WHEN r.level = 'central' AND l.kind = 'forecast' AND l.for_year = \(bind: year) THEN l.count ELSE 0 END) AS BIGINT) AS central
         FROM need_lines l JOIN need_reports r ON r.id = l.report_id
         WHERE r.year = \(bind: year) AND l.occupation_isco IS NOT NULL \(regionClause)
-          AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year
-                       AND COALESCE(r2.region_iso, '') = COALESCE(r.region_iso, ''))
+          \(Self.latestReport)
         GROUP BY l.occupation_isco
         ORDER BY SUM(CASE WHEN r.level = 'local' OR l.for_year = \(bind: year) THEN l.count ELSE 0 END) DESC, l.occupation_isco LIMIT \(literal: max(1, min(limit, 1000)))
         """
@@ -232,8 +238,7 @@ public struct NeedsStore: Sendable {
         let q: SQLQueryString = """
         SELECT CAST(SUM(l.count) AS BIGINT) AS n FROM need_lines l JOIN need_reports r ON r.id = l.report_id
         WHERE l.occupation_isco = \(bind: isco) AND l.region_iso = \(bind: region) AND l.for_year >= \(bind: fromYear) AND l.kind IN ('current', 'forecast')
-          AND r.id = (SELECT MAX(r2.id) FROM need_reports r2 WHERE r2.organisation_id = r.organisation_id AND r2.level = r.level AND r2.year = r.year
-                      AND COALESCE(r2.region_iso, '') = COALESCE(r.region_iso, ''))
+          \(Self.latestReport)
         """
         return try await store.sql.raw(q).first(decoding: C.self)?.n ?? 0
     }

@@ -33,7 +33,8 @@ public struct TrainingStore: Sendable {
         guard user.canWrite, user.role == .administrator || user.role == .contractor else { throw FieldErrors(errors: [FieldError("title_ru", "read_only")]) }
         var errors: [FieldError] = []
         let providerID = user.role == .contractor ? user.organisationID : c.providerID
-        let provider = try await providerID.asyncMap { try await OrganisationRecord.find($0, on: store.db) } ?? nil
+        var provider: OrganisationRecord? = nil
+        if let providerID { provider = try await OrganisationRecord.find(providerID, on: store.db) }
         if provider?.kind != OrganisationKind.educationProvider.rawValue { errors.append(FieldError("provider_id", "choose_from_list")) }
         let titles = [("title_kk", c.titleKk), ("title_ru", c.titleRu), ("title_en", c.titleEn)].map { ($0.0, $0.1.trimmingCharacters(in: .whitespaces)) }
         for (field, t) in titles where t.isEmpty || t.count > 200 { errors.append(FieldError(field, "name_required")) }
@@ -140,11 +141,5 @@ public struct TrainingStore: Sendable {
         struct R: Decodable { let position: String; let starts_on: String }
         return try await store.sql.select().columns("position", "starts_on").from("labour_contracts").where("person_id", .equal, SQLBind(t.person_id))
             .where("starts_on", .greaterThanOrEqual, SQLBind(done)).orderBy("starts_on").first(decoding: R.self).map { ($0.position, $0.starts_on) }
-    }
-}
-
-extension Optional {
-    func asyncMap<U>(_ f: (Wrapped) async throws -> U) async rethrows -> U? {
-        switch self { case .some(let w): return try await f(w); case .none: return nil }
     }
 }

@@ -238,7 +238,8 @@ struct LabourAPIRoutes: RouteCollection {
         let store = NeedsStore(store: req.jumys.store)
         let today = req.jumys.store.today()
         let region: String? = { if case .region(let r) = user.scope { return r.iso }; return nil }()
-        let central = try await API.run { try await store.centralStatus(year: year, env: try await req.jumys.rules.current()) }
+        // No central forecast is due in a year before the programme's parameters (2011): an empty list, as on the page.
+        let central = (try? await store.centralStatus(year: year, env: try await req.jumys.rules.current())) ?? []
         let specialties = try await store.bySpecialty(year: year, region: region, limit: 1000)
         return JSONText.response(RuleOutput.object([
             ("year", .count(year)),
