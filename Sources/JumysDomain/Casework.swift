@@ -16,6 +16,11 @@ public enum EducationLevel: String, Sendable, Codable, CaseIterable {
 public enum Measure: String, Sendable, Codable, CaseIterable {
     case training, youthPractice = "youth_practice", socialJob = "social_job"
     case vacancyPlacement = "vacancy_placement", infrastructureReferral = "infrastructure_referral"
+    /// Direction 2 (C1–C3): starting or expanding a business; direction 3 (D1–D6): moving to a place with jobs.
+    case entrepreneurship, relocation
+
+    /// Measures whose application carries details of its own (a business, a move) and is taken on its own form.
+    public var hasOwnForm: Bool { self == .entrepreneurship || self == .relocation }
 
     /// A3: every measure has a social contract except direct placement on an existing vacancy without training.
     public var needsSocialContract: Bool { self != .vacancyPlacement }
@@ -76,4 +81,28 @@ public enum HouseholdRelation: String, Sendable, Codable, CaseIterable {
 /// What happened to a contract that the TSA rule looks at (A5).
 public enum ParticipationEvent: String, Sendable, Codable, CaseIterable {
     case refusal, breach
+}
+
+/// Where a business is to be started or expanded (C1): rural settlements, small towns and settlements that count as
+/// urban may take part; cities may not.
+public enum BusinessPlace: String, Sendable, Codable, CaseIterable {
+    case rural, smallTown = "small_town", township, city
+}
+
+/// The bodies whose conclusions the centre asks for on a business application (C3).
+public enum ConclusionBody: String, Sendable, Codable, CaseIterable {
+    case businessAuthority = "business_authority", ruralAkim = "rural_akim", lender, infrastructureAuthority = "infrastructure_authority"
+}
+
+/// A settlement's socio-economic potential on the lists that relocation starts and ends at (D1).
+public enum SettlementPotential: String, Sendable, Codable, CaseIterable { case low, high }
+
+/// Who recommends a relocation (D2): it follows from the kind of move.
+public enum RecommendingBody: String, Sendable, Codable, CaseIterable {
+    case districtCommission = "district_commission", regionalCommission = "regional_commission", programmeOperator = "operator"
+}
+
+/// Kinds of service housing (D4, D5).
+public enum DwellingKind: String, Sendable, Codable, CaseIterable {
+    case flat, house, familyHostelRoom = "family_hostel_room", youthHostelRoom = "youth_hostel_room"
 }

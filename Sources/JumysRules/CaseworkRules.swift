@@ -79,6 +79,15 @@ extension Rules {
             if youth && f.categories.contains(.unemployed) { priorities.append("unemployed_youth") }
             if f.categories.contains(.neetYouth) { priorities.append("neet_youth") }
             if f.categories.contains(.student) { priorities.append("student") }
+        case .entrepreneurship, .relocation:
+            // The person's part of C1 / D1; the place and the move are checked by entrepreneurshipEligibility and
+            // relocationEligibility when the application's details are known.
+            let relocation = measure == .relocation
+            let allowed = !f.categories.isDisjoint(with: relocation ? relocationCategories : entrepreneurshipCategories) || (relocation && youth)
+            if !allowed { reasons.append("not_in_category") }
+            steps.append(ExplanationStep(rule: relocation ? "D1" : "C1", text: "\(relocation ? "direction 3" : "direction 2") needs one of its categories; has: \(cats.isEmpty ? "none" : cats)"))
+            if !wa.ok { reasons.append("not_working_age") }
+            if relocation && f.rural && youth { priorities.append("rural_youth") }
         default:
             let allowed = !f.categories.isDisjoint(with: directionOneCategories)
             if !allowed { reasons.append("not_in_category") }
@@ -92,7 +101,7 @@ extension Rules {
             if f.rural && f.sex == .female { priorities.append("rural_woman") }
         }
         let eligible = reasons.isEmpty
-        steps.append(ExplanationStep(rule: measure == .infrastructureReferral ? "A4" : "A1",
+        steps.append(ExplanationStep(rule: measure == .infrastructureReferral ? "A4" : measure == .entrepreneurship ? "C1" : measure == .relocation ? "D1" : "A1",
                                      text: eligible ? "eligible" + (priorities.isEmpty ? "" : "; priority: \(priorities.joined(separator: ", "))") : "not eligible: \(reasons.joined(separator: ", "))"))
         return Explained((eligible, reasons, priorities), steps: steps)
     }

@@ -303,6 +303,36 @@ public enum RuleCatalogue {
             return try Rules.measureEligibility(measure: i.choice("measure", Measure.self), facts: facts, c)
                 .map { .object([("eligible", .bool($0.eligible)), ("reasons", .list($0.reasons.map { .text($0) })), ("priorities", .list($0.priorities.map { .text($0) }))]) }
         },
+        RuleSpec(name: "entrepreneurship_eligibility", references: ["C1"], summary: "Whether a person may apply to start or expand a business in a place, why not, and the priorities",
+                 inputs: personInputs + [I(name: "place", type: BusinessPlace.allCases.map(\.rawValue).joined(separator: " | "), description: "where the business is to be"),
+                                         I(name: "support_settlement", type: "boolean", description: "the place is a support rural settlement")], output: "{eligible, reasons, priorities}") { i, c in
+            try Rules.entrepreneurshipEligibility(facts: personFacts(i), place: i.choice("place", BusinessPlace.self), supportSettlement: i.bool("support_settlement"), c)
+                .map { .object([("eligible", .bool($0.eligible)), ("reasons", .list($0.reasons.map { .text($0) })), ("priorities", .list($0.priorities.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "relocation_eligibility", references: ["D1"], summary: "Whether a person may relocate with the programme, the criteria waived, and the priority",
+                 inputs: personInputs + [
+                    I(name: "move", type: "within_district | within_region | other_region", description: "kind of move"),
+                    I(name: "skills_match", type: "boolean", description: "vocational education matches demand at the destination"),
+                    I(name: "origin_low_potential", type: "boolean", description: "the origin is on the low-potential list"),
+                    I(name: "lived_since", type: "date (optional)", description: "lives permanently in the origin since"),
+                    I(name: "destination_high_potential", type: "boolean", description: "the destination is on the high-potential list"),
+                    I(name: "employer_relocated", type: "boolean", description: "an employer organises the move and the job"),
+                    I(name: "employment_at_destination", type: "boolean", description: "a family member will work at the destination")], output: "{eligible, reasons, exemptions, priorities}") { i, c in
+            let lived: CivilDate? = (i.values["lived_since"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty ? nil : try i.date("lived_since")
+            let m = MoveFacts(move: try i.choice("move", Rules.Move.self), skillsMatch: try i.bool("skills_match"), originLowPotential: try i.bool("origin_low_potential"),
+                              livedSince: lived, destinationHighPotential: try i.bool("destination_high_potential"), employerRelocated: try i.bool("employer_relocated"),
+                              employmentAtDestination: try i.bool("employment_at_destination"))
+            return try Rules.relocationEligibility(facts: personFacts(i), move: m, c)
+                .map { .object([("eligible", .bool($0.eligible)), ("reasons", .list($0.reasons.map { .text($0) })), ("exemptions", .list($0.exemptions.map { .text($0) })), ("priorities", .list($0.priorities.map { .text($0) }))]) }
+        },
+        RuleSpec(name: "housing_allocation_check", references: ["D4"], summary: "Whether a service dwelling may go to a family: area norm and the republican budget's cost cap",
+                 inputs: [I(name: "area", type: "number", description: "m²"), I(name: "cost_per_m2", type: "money", description: "cost of 1 m²"),
+                          I(name: "family_size", type: "integer", description: "people moving in, the head included"), I(name: "region", type: "region ISO code", description: "where the dwelling is"),
+                          I(name: "excess_covered", type: "boolean", description: "the local budget or the employer pays any cost over the cap")], output: "{ok, reasons, republican_cost, excess}") { i, c in
+            guard let region = RegionCode(try i.raw("region")) else { throw RuleInputError("region", "expected a region code such as KZ-71") }
+            return try Rules.housingAllocationCheck(area: i.decimal("area"), costPerM2: i.money("cost_per_m2"), familySize: i.int("family_size"), region: region, excessCovered: i.bool("excess_covered"), c)
+                .map { .object([("ok", .bool($0.ok)), ("reasons", .list($0.reasons.map { .text($0) })), ("republican_cost", .money($0.republicanCost)), ("excess", .money($0.excess))]) }
+        },
         RuleSpec(name: "tsa_suspension", references: ["A5"], summary: "Whether refusing the programme or breaching the contract suspends a person's targeted social assistance",
                  inputs: [I(name: "birth_date", type: "date", description: "date of birth"), I(name: "sex", type: "male | female", description: "sex"),
                           I(name: "tsa_recipient", type: "boolean", description: "member of a low-income family receiving TSA"),
@@ -327,6 +357,18 @@ public enum RuleCatalogue {
             try Rules.monitoringDue(since: i.date("since"), c).map { .date($0) }
         },
     ]
+
+    /// The person's inputs shared by the eligibility rules.
+    static let personInputs: [I] = [
+        I(name: "birth_date", type: "date", description: "date of birth"), I(name: "sex", type: "male | female", description: "sex"),
+        I(name: "rural", type: "boolean", description: "lives in a rural settlement"),
+        I(name: "categories", type: "comma-separated list", description: PersonCategory.allCases.map(\.rawValue).joined(separator: ", ")),
+        I(name: "consent", type: "boolean", description: "consent to the processing of personal data recorded"),
+    ]
+    static func personFacts(_ i: RuleInputs) throws -> PersonFacts {
+        PersonFacts(birthDate: try i.date("birth_date"), sex: try i.choice("sex", Sex.self), rural: try i.bool("rural"),
+                    categories: try i.categories("categories"), hasConsent: try i.bool("consent"))
+    }
 
     public static let byName: [String: RuleSpec] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 

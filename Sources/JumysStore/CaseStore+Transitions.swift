@@ -112,6 +112,12 @@ extension CaseStore {
                     (.centre, "obligation.centre.subsidy", starts.adding(months: 1))]
         case .infrastructureReferral:
             out += [(.employer, "obligation.employer.labour_contract", starts)]
+        case .entrepreneurship:
+            out += [(.participant, "obligation.participant.business_training", starts), (.participant, "obligation.participant.business_plan", starts.adding(months: 2)),
+                    (.centre, "obligation.centre.business_training", starts), (.centre, "obligation.centre.business_support", ends)]
+        case .relocation:
+            out += [(.participant, "obligation.participant.move", starts), (.participant, "obligation.participant.work_at_destination", starts.adding(months: 1)),
+                    (.centre, "obligation.centre.relocation_subsidy", starts), (.centre, "obligation.centre.destination_employment", starts.adding(months: 1))]
         case .vacancyPlacement: break
         }
         return out
