@@ -55,6 +55,9 @@ public enum OrganisationKind: String, Sendable, Codable, CaseIterable {
     case contractor
     case creditOrganisation = "credit_organisation"
     case educationProvider = "education_provider"
+    /// District authority for business development (C3 a) and the authority for engineering infrastructure (C3 d).
+    case businessAuthority = "business_authority"
+    case infrastructureAuthority = "infrastructure_authority"
 }
 
 /// Roles of users (DESIGN.md, "Who uses it").
@@ -67,6 +70,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case commissionMember = "commission_member"
     case contractor
     case lender
+    /// An officer of an outside authority that gives conclusions (business development, infrastructure).
+    case authorityOfficer = "authority_officer"
 
     /// Roles that may never change anything.
     public var isReadOnly: Bool { self == .analyst }

@@ -54,5 +54,5 @@ public struct RuleInputError: Error, CustomStringConvertible, Equatable {
 
 extension Money {
     /// Tenge held by a parameter (e.g. the MCI) as money.
-    init(fixedTenge v: FixedDecimal) { self.init(tiyn: v.units / (FixedDecimal.scale / 100)) }
+    public init(fixedTenge v: FixedDecimal) { self.init(tiyn: v.units / (FixedDecimal.scale / 100)) }
 }

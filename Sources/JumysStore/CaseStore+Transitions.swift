@@ -28,6 +28,10 @@ extension CaseStore {
             if reason == .other && text.trimmingCharacters(in: .whitespaces).isEmpty { throw FieldErrors(errors: [FieldError("refusal_text", "refusal_text_required")]) }
             refusal = (reason, String(text.prefix(1000)))
         case (.refuse, _): throw FieldErrors(errors: [FieldError("refusal_reason", "choose_from_list")])
+        case (.include, _) where before.measureValue == .entrepreneurship:
+            explanation = try await BusinessStore(store: store).inclusionCheck(before, facts: facts, rules: rules)
+        case (.include, _) where before.measureValue == .relocation:
+            explanation = try await RelocationStore(store: store).inclusionCheck(before, facts: facts, rules: rules)
         case (.include, _):
             let e = try Rules.measureEligibility(measure: before.measureValue, facts: facts, rules)
             explanation = e.steps
@@ -83,6 +87,13 @@ extension CaseStore {
                     }
                 }
             default: break
+            }
+            if action == .include || action == .refuse {
+                switch app.measureValue {
+                case .entrepreneurship: steps += try await BusinessStore.afterDecision(ctx, applicationID: id, on: on, rules: rules)
+                case .relocation where action == .include: steps += try await RelocationStore.afterInclusion(ctx, applicationID: id, on: on, rules: rules)
+                default: break
+                }
             }
             try await update.where("id", .equal, SQLBind(id)).run()
             try ctx.audit(action.rawValue, entity: "application", id: String(id),

@@ -160,6 +160,8 @@ extension CaseStore {
         let on = submittedOn ?? today()
         if on > today() { throw FieldErrors(errors: [FieldError("submitted_on", "date_future")]) }
         guard p.consent_on != nil else { throw FieldErrors(errors: [FieldError("measure", "no_consent")]) }
+        // A business or a move is described on its own form (BusinessStore.apply, RelocationStore.apply).
+        guard !measure.hasOwnForm else { throw FieldErrors(errors: [FieldError("measure", "own_form")]) }
         let ctxRules = env.context(on: on)
         let elig = try Rules.measureEligibility(measure: measure, facts: try await facts(p, on: on), ctxRules)
         let due = try Rules.applicationDecisionDue(submittedOn: on, ctxRules)

@@ -52,6 +52,11 @@ public enum DemoData {
         ("commission.KZ-71", .commissionMember, "KZ-71", nil, "commission.KZ-71", "Салтанат Әлімжанова", "regional commission member, Astana"),
         ("contractor.demo", .contractor, "KZ-71", nil, "contractor.demo", "Марат Тоқтаров", "contractor (demo organisation)"),
         ("lender.demo", .lender, "KZ-71", nil, "lender.demo", "Жанар Садықова", "credit organisation officer (demo organisation)"),
+        ("caseworker.KZ-35", .caseworker, "KZ-35", "350300000", "centre.350300000", "Гүлнар Исаева", "caseworker, Abay District (rural), Karaganda Region"),
+        ("business.KZ-35", .authorityOfficer, "KZ-35", nil, "bizdev.350300000", "Ерлан Мұратов", "business development officer, Abay District (conclusions)"),
+        ("akim.350300000", .akimatOfficer, "KZ-35", "350300000", "akim.350300000", "Бекзат Омаров", "rural akim's office, Abay District (conclusions)"),
+        ("infra.KZ-35", .authorityOfficer, "KZ-35", nil, "infra.KZ-35", "Ирина Козлова", "infrastructure authority, Karaganda Region (conclusions)"),
+        ("commission.KZ-35", .commissionMember, "KZ-35", nil, "commission.KZ-35", "Талғат Серікбаев", "regional commission member, Karaganda Region"),
     ]
 
     public static let password = "demo"
@@ -76,7 +81,45 @@ public enum DemoData {
         }
         let people = generatePersons(count: count, districts: districts.map { ($0.id!, $0.regionISO, $0.settlementKind == "rural") }, seed: seed)
         let added = try await insertPersons(people, into: store, actor: .system)
+        try await loadSettlementsAndHousing(into: store, districtByKato: districtByKato)
         return (newUsers, added)
+    }
+
+    /// Demonstration settlement lists (D1) and service housing (D4, D5); added once, when there are none.
+    static func loadSettlementsAndHousing(into store: Store, districtByKato: [String: DistrictRecord]) async throws {
+        struct N: Decodable { let n: Int }
+        let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("settlements").first(decoding: N.self)?.n ?? 0
+        guard have == 0 else { return }
+        let settlements: [(kato: String, kk: String, ru: String, potential: String)] = [
+            ("350500000", "Егіндібұлақ ауылы (демо)", "село Егиндыбулак (демо)", "low"),
+            ("350600000", "Нұра ауданының Майоровка ауылы (демо)", "село Майоровка Нуринского района (демо)", "low"),
+            ("350300000", "Абай ауданының Қарабас кенті (демо)", "посёлок Карабас Абайского района (демо)", "low"),
+            ("350100000", "Қарағанды қаласы", "город Караганда", "high"),
+            ("350200000", "Теміртау қаласы", "город Темиртау", "high"),
+            ("710300000", "Астана қаласы, Есіл ауданы", "город Астана, район Есиль", "high"),
+        ]
+        let dwellings: [(kato: String, address: String, kind: String, area: Int64, rooms: Int, cost: Int64, excess: String?)] = [
+            ("710300000", "Астана, Тұран даңғылы 50, 12 пәтер (демо)", "flat", 54, 2, 110_000, nil),
+            ("710300000", "Астана, Тұран даңғылы 50, 14 пәтер (демо)", "flat", 72, 3, 110_000, nil),
+            ("710300000", "Астана, Тұран даңғылы 50, 20 пәтер (демо)", "flat", 38, 1, 110_000, nil),
+            ("710300000", "Астана, жастар жатақханасы, 301 бөлме (демо)", "youth_hostel_room", 18, 1, 100_000, nil),
+            ("350100000", "Қарағанды, Бұқар жырау даңғылы 10, 5 пәтер (демо)", "flat", 54, 2, 90_000, "local_budget"),
+            ("350100000", "Қарағанды, Бұқар жырау даңғылы 10, 6 пәтер (демо)", "flat", 36, 1, 75_000, nil),
+        ]
+        try await store.write(as: .system) { ctx in
+            for s in settlements {
+                guard let d = districtByKato[s.kato] else { continue }
+                try await ctx.sql.insert(into: "settlements").columns("region_iso", "district_id", "name_kk", "name_ru", "potential", "listed_from", "basis")
+                    .values(SQLBind(d.regionISO), SQLBind(d.id!), SQLBind(s.kk), SQLBind(s.ru), SQLBind(s.potential), SQLBind("2020-03-27"), SQLBind("demo list")).run()
+            }
+            for w in dwellings {
+                guard let d = districtByKato[w.kato] else { continue }
+                try await ctx.sql.insert(into: "dwellings").columns("region_iso", "district_id", "address", "kind", "area", "rooms", "cost_per_m2", "funded_by", "excess_paid_by", "created_on")
+                    .values(SQLBind(d.regionISO), SQLBind(d.id!), SQLBind(w.address), SQLBind(w.kind), SQLBind(w.area * FixedDecimal.scale), SQLBind(w.rooms), SQLBind(w.cost * 100),
+                            SQLBind("state"), SQLBind(w.excess), SQLBind("2020-06-01")).run()
+            }
+            try ctx.audit("load", entity: "demo_directions", id: "1", after: ["settlements": String(settlements.count), "dwellings": String(dwellings.count)])
+        }
     }
 
     public struct SyntheticPerson: Sendable {

@@ -18,7 +18,7 @@ public struct UserContext: Sendable, Equatable {
     public var scope: Scope {
         switch role {
         case .administrator, .analyst: return .national
-        case .contractor, .lender: return .organisation(Int64(organisationID ?? -1))
+        case .contractor, .lender, .authorityOfficer: return .organisation(Int64(organisationID ?? -1))
         case .caseworker: return .district(Int64(districtID ?? -1))
         case .akimatOfficer, .regionalCoordinator, .commissionMember:
             if let d = districtID { return .district(Int64(d)) }

@@ -105,7 +105,8 @@ public struct PortalStore: Sendable {
         if first.isEmpty || first.count > 100 { errors.append(FieldError("first_name", "name_required")) }
         if s.phone.filter(\.isNumber).count < 10 || s.phone.count > 25 { errors.append(FieldError("phone", "phone_invalid")) }
         if let e = s.email?.nilIfEmpty, !e.contains("@") || e.count > 200 { errors.append(FieldError("email", "email_invalid")) }
-        let measure = s.measure.flatMap(Measure.init(rawValue:))
+        // A business or a move needs the centre's form with its details; online, only the other measures.
+        let measure = s.measure.flatMap(Measure.init(rawValue:)).flatMap { $0.hasOwnForm ? nil : $0 }
         if measure == nil { errors.append(FieldError("measure", "choose_from_list")) }
         var district: DistrictRecord? = nil
         if let d = s.districtID { district = try await DistrictRecord.find(d, on: store.db) }

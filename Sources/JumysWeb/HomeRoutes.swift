@@ -56,6 +56,14 @@ struct HomeRoutes: RouteCollection {
         if user.canWrite && (user.doesCasework || user.role == .contractor) {
             tiles.append((ctx.t("home.tile.hires"), ctx.t("home.tile.hires.text"), "/referrals/import"))
         }
+        if user.organisationID != nil && [.lender, .authorityOfficer, .akimatOfficer, .administrator].contains(user.role) {
+            tiles.insert((ctx.t("home.tile.conclusions"), ctx.t("home.tile.conclusions.text"), "/conclusions"), at: 0)
+        }
+        if user.scope != .organisation(Int64(user.organisationID ?? -1)) {
+            tiles.append((ctx.t("home.tile.settlements"), ctx.t("home.tile.settlements.text"), "/settlements"))
+            tiles.append((ctx.t("home.tile.housing"), ctx.t("home.tile.housing.text"), "/housing"))
+            tiles.append((ctx.t("home.tile.payments"), ctx.t("home.tile.payments.text"), "/payments"))
+        }
         tiles.append((ctx.t("home.tile.courses"), ctx.t("home.tile.courses.text"), "/portal/courses"))
         tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
         tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))

@@ -121,7 +121,7 @@ struct PortalRoutes: RouteCollection {
                     k.text("phone", ctx.t("person.phone"), hint: ctx.t("register.phone.hint"), type: .tel),
                     k.text("email", ctx.t("person.email"), hint: ctx.t("register.optional"), type: .email),
                     k.select("district_id", ctx.t("portal.apply.district"), options: districts.map { (String($0.id!), $0.regionISO + " · " + ScopeNames.localized(kk: $0.nameKk, ru: $0.nameRu, en: $0.nameEn, ctx.lang)) }),
-                    k.select("measure", ctx.t("application.measure"), options: CaseworkViews.options(ctx, "measure", Measure.self)),
+                    k.select("measure", ctx.t("application.measure"), options: CaseworkViews.options(ctx, "measure", Measure.self).filter { !(Measure(rawValue: $0.0)?.hasOwnForm ?? false) }),
                     // Left empty by people (it is hidden from them); bots that fill every field give themselves away.
                     .div(.class("hp"), .attribute(named: "aria-hidden", value: "true"),
                          .label(.for("website"), .text("Website")), .input(.type(.text), .id("website"), .name("website"), .attribute(named: "tabindex", value: "-1"), .attribute(named: "autocomplete", value: "off"))),

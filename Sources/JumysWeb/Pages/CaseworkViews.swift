@@ -120,8 +120,9 @@ enum CaseworkViews {
                 })),
             !canWrite ? .empty : .form(.method(.post), .action("/people/\(id)/applications"), .class("panel"),
                 ctx.csrfField(),
-                k.select("measure", ctx.t("applications.new"), options: options(ctx, "measure", Measure.self)),
-                .button(.type(.submit), .class("button"), .text(ctx.t("applications.submit")))),
+                k.select("measure", ctx.t("applications.new"), options: options(ctx, "measure", Measure.self).filter { !(Measure(rawValue: $0.0)?.hasOwnForm ?? false) }),
+                .button(.type(.submit), .class("button"), .text(ctx.t("applications.submit"))),
+                .p(.a(.href("/people/\(id)/business/new"), .text(ctx.t("business.new"))), .text(" · "), .a(.href("/people/\(id)/relocation/new"), .text(ctx.t("relocation.new"))))),
 
             .h2(.id("referrals"), .text(ctx.t("referral.list"))),
             referrals.isEmpty ? .p(.class("empty"), .text(ctx.t("referral.none"))) :
@@ -182,14 +183,15 @@ enum CaseworkViews {
     static func translatedArgs(_ ctx: PageContext, _ args: [String: String]) -> [String: String] {
         var a = args
         for (key, prefix) in [("measure", "measure"), ("from", "state"), ("to", "state"), ("reason", "refusal"), ("category", "category"), ("relation", "relation"),
-                              ("event", "tsa_event"), ("party", "party"), ("sanction", "sanction")] {
+                              ("event", "tsa_event"), ("party", "party"), ("sanction", "sanction"), ("body", "body"), ("commission", "recommending"),
+                              ("decision", "loan_decision"), ("kind", "dwelling")] {
             if let v = a[key], !v.isEmpty { a[key] = ctx.t("\(prefix).\(v)") }
         }
         if let t = a["text"], t.hasPrefix("obligation.") { a["text"] = ctx.t(t) }
         if let c = a["categories"] { a["categories"] = c.isEmpty ? "—" : c.split(separator: ",").map { ctx.t("category.\($0.trimmingCharacters(in: .whitespaces))") }.joined(separator: ", ") }
         if let r = a["reasons"] { a["reasons"] = r.isEmpty ? "—" : r.split(separator: ",").map { ctx.t("reason.\($0.trimmingCharacters(in: .whitespaces))") }.joined(separator: ", ") }
         if let p = a["priorities"] { a["priorities"] = p.isEmpty ? "—" : p.split(separator: ",").map { ctx.t("priority.\($0.trimmingCharacters(in: .whitespaces))") }.joined(separator: ", ") }
-        if let e = a["eligible"] { a["eligible"] = ctx.t(e) }
+        for key in ["eligible", "positive", "recommended"] { if let v = a[key], v == "yes" || v == "no" { a[key] = ctx.t(v) } }
         return a
     }
 
@@ -281,7 +283,9 @@ enum CaseworkViews {
                 .dt(.text(ctx.t("application.priorities"))), .dd(.text(a.priorities.isEmpty ? "—" : a.priorities.split(separator: ",").map { ctx.t("priority.\($0)") }.joined(separator: ", "))),
                 .dt(.text(ctx.t("application.decided_on"))), .dd(.text(a.decided_on ?? "—")),
                 .dt(.text(ctx.t("application.refusal_reason"))), .dd(.text(a.refusal_reason.map { ctx.t("refusal.\($0)") + ((a.refusal_text ?? "").isEmpty ? "" : ": " + (a.refusal_text ?? "")) } ?? "—")),
-                .dt(.text(ctx.t("contract.title"))), .dd(contract.map { .a(.href("/contracts/\($0.id)"), .text($0.number)) } ?? .text("—"))
+                .dt(.text(ctx.t("contract.title"))), .dd(contract.map { .a(.href("/contracts/\($0.id)"), .text($0.number)) } ?? .text("—")),
+                !a.measureValue.hasOwnForm ? .empty : .group(.dt(.text(ctx.t("application.details"))),
+                    .dd(.a(.href(a.measureValue == .entrepreneurship ? "/business/\(id)" : "/relocation/\(id)"), .text(ctx.t("application.details.\(a.measure)")))))
             ),
             explanation(ctx, steps),
             allowed.isEmpty ? .empty : .h2(.text(ctx.t("application.next_steps"))),
