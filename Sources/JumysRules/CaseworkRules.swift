@@ -45,6 +45,17 @@ extension Rules {
         return m
     }
 
+    /// What the direction 2 and 3 eligibility rules check first: consent (A2) and working age (A1).
+    static func consentAndWorkingAge(_ f: PersonFacts, _ c: RuleContext) throws -> (reasons: [String], steps: [ExplanationStep], workingAge: Bool) {
+        var reasons: [String] = [], steps: [ExplanationStep] = []
+        if !f.hasConsent {
+            reasons.append("no_consent")
+            steps.append(ExplanationStep(rule: "A2", text: "no consent to the processing of personal data: nobody may be referred without it"))
+        }
+        let wa = try workingAge(f.birthDate, f.sex, c)
+        return (reasons, steps + wa.steps, wa.ok)
+    }
+
     /// The A1 categories that make a person a participant of direction 1.
     static let directionOneCategories: Set<PersonCategory> = [
         .partiallyEmployed, .unemployed, .selfEmployed, .lowIncome, .schoolLeaver, .disabledAbleToWork,

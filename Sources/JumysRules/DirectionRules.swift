@@ -28,16 +28,10 @@ extension Rules {
 
     /// C1: whether a person may apply to start or expand a business where they want to, and the priorities.
     public static func entrepreneurshipEligibility(facts f: PersonFacts, place: BusinessPlace, supportSettlement: Bool, _ c: RuleContext) throws -> Explained<(eligible: Bool, reasons: [String], priorities: [String])> {
-        var steps: [ExplanationStep] = []
-        var reasons: [String] = []
+        let person = try consentAndWorkingAge(f, c)
+        var steps = person.steps, reasons = person.reasons
         var priorities: [String] = []
-        if !f.hasConsent {
-            reasons.append("no_consent")
-            steps.append(ExplanationStep(rule: "A2", text: "no consent to the processing of personal data: nobody may be referred without it"))
-        }
-        let wa = try workingAge(f.birthDate, f.sex, c)
-        steps += wa.steps
-        if !wa.ok { reasons.append("not_working_age") }
+        if !person.workingAge { reasons.append("not_working_age") }
         let cats = f.categories.map(\.rawValue).sorted().joined(separator: ", ")
         if f.categories.isDisjoint(with: entrepreneurshipCategories) { reasons.append("not_in_category") }
         steps.append(ExplanationStep(rule: "C1", text: "direction 2 needs one of the A1 categories or repatriate; has: \(cats.isEmpty ? "none" : cats)"))
@@ -58,16 +52,10 @@ extension Rules {
 
     /// D1: whether a person may relocate, which criteria were waived and why, and the priority (rural youth).
     public static func relocationEligibility(facts f: PersonFacts, move m: MoveFacts, _ c: RuleContext) throws -> Explained<(eligible: Bool, reasons: [String], exemptions: [String], priorities: [String])> {
-        var steps: [ExplanationStep] = []
-        var reasons: [String] = []
+        let person = try consentAndWorkingAge(f, c)
+        var steps = person.steps, reasons = person.reasons
         var exemptions: [String] = []
-        if !f.hasConsent {
-            reasons.append("no_consent")
-            steps.append(ExplanationStep(rule: "A2", text: "no consent to the processing of personal data: nobody may be referred without it"))
-        }
-        let wa = try workingAge(f.birthDate, f.sex, c)
-        steps += wa.steps
-        if !wa.ok { reasons.append("not_working_age") }
+        if !person.workingAge { reasons.append("not_working_age") }
         let youthMax = try c.p("youth_max_age"), orphanMax = try c.p("relocation_orphan_max_age"), years = try c.p("relocation_residence_years")
         steps += [.uses("D1", "youth_max_age", youthMax), .uses("D1", "relocation_orphan_max_age", orphanMax), .uses("D1", "relocation_residence_years", years)]
         let age = f.birthDate.age(on: c.date)
@@ -120,7 +108,7 @@ extension Rules {
 
     /// D4: whether a dwelling may go to a family: area within the norm, the republican budget's cost per m² within
     /// the cap unless someone else pays the excess. Returns the reasons it may not and the republican share.
-    public static func housingAllocationCheck(area: FixedDecimal, costPerM2: Money, familySize: Int, region: RegionCode, excessCovered: Bool, _ c: RuleContext) throws -> Explained<(ok: Bool, reasons: [String], republicanCost: Money, excess: Money)> {
+    public static func housingAllocationCheck(area: FixedDecimal, costPerM2: Money, familySize: Int, region: RegionCode, excessCovered: Bool, _ c: RuleContext) throws -> Explained<(ok: Bool, reasons: [String], republicanCost: Money, excess: Money, maxArea: FixedDecimal)> {
         guard area.units > 0 else { throw RuleInputError("area", "must be more than 0") }
         guard costPerM2.tiyn >= 0 else { throw RuleInputError("cost_per_m2", "must not be negative") }
         let maxArea = try serviceHousingMaxArea(familySize: familySize, c)
@@ -135,7 +123,7 @@ extension Rules {
         let republican = times(paid)
         let excess = times(costPerM2) - republican
         if excess.tiyn > 0 && !excessCovered { reasons.append("cost_over_cap") }
-        return Explained((reasons.isEmpty, reasons, republican, excess), steps: maxArea.steps + cap.steps + [
+        return Explained((reasons.isEmpty, reasons, republican, excess, maxArea.value), steps: maxArea.steps + cap.steps + [
             ExplanationStep(rule: "D4", text: "area \(area) m² \(area > maxArea.value ? ">" : "≤") \(maxArea.value) m² for a family of \(familySize)"),
             ExplanationStep(rule: "D4", text: "cost \(costPerM2.decimalString) per m²; the republican budget pays up to \(cap.value.decimalString): \(republican.decimalString)"
                 + (excess.tiyn > 0 ? "; excess \(excess.decimalString) " + (excessCovered ? "paid by the local budget or the employer" : "has nobody to pay it") : "")),

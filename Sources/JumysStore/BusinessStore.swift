@@ -121,28 +121,17 @@ public struct BusinessStore: Sendable {
         let facts = try await cases.facts(p, on: on)
         let elig = try Rules.entrepreneurshipEligibility(facts: facts, place: input.place, supportSettlement: input.supportSettlement, rules)
         let due = try Rules.applicationDecisionDue(submittedOn: on, rules)
-        let explanation = try CaseStore.explanationJSON(elig.steps + due.steps)
         return try await store.write(as: user.actor) { ctx in
-            struct R: Decodable { let id: Int }
-            guard let row = try await ctx.sql.insert(into: "applications")
-                .columns("person_id", "region_iso", "district_id", "measure", "state", "submitted_on", "decision_due", "eligible", "priorities", "eligibility", "updated_at")
-                .values(SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(Measure.entrepreneurship.rawValue), SQLBind(ApplicationState.submitted.rawValue),
-                        SQLBind(on.iso), SQLBind(due.value.iso), SQLBind(elig.value.eligible), SQLBind(elig.value.priorities.joined(separator: ",")),
-                        SQLBind(explanation), SQLBind(AuditLog.timestamp(ctx.now)))
-                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("application not created") }
+            let id = try await cases.insertApplication(ctx, person: p, measure: .entrepreneurship, on: on, eligible: elig.value.eligible, reasons: elig.value.reasons,
+                                                       priorities: elig.value.priorities, due: due.value, steps: elig.steps + due.steps)
             try await ctx.sql.insert(into: "business_applications")
                 .columns("application_id", "person_id", "region_iso", "district_id", "settlement", "place", "support_settlement", "start_or_expand", "idea", "sector", "amount_asked", "needs_infrastructure", "lender_id")
-                .values(SQLBind(row.id), SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(settlement), SQLBind(input.place.rawValue), SQLBind(input.supportSettlement),
+                .values(SQLBind(id), SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(settlement), SQLBind(input.place.rawValue), SQLBind(input.supportSettlement),
                         SQLBind(input.expand ? "expand" : "start"), SQLBind(idea), SQLBind(input.sector), SQLBind(input.amountAsked.tiyn), SQLBind(input.needsInfrastructure), SQLBind(input.lenderID))
                 .run()
-            try ctx.audit("create", entity: "application", id: String(row.id), after: CaseStore.ApplicationSnapshot(person_id: personID, measure: Measure.entrepreneurship.rawValue, state: "submitted", submitted_on: on.iso, decided_on: nil, refusal_reason: nil))
-            try ctx.audit("create", entity: "business_application", id: String(row.id), after: BusinessSnapshot(application_id: row.id, settlement: settlement, place: input.place.rawValue, sector: input.sector,
+            try ctx.audit("create", entity: "business_application", id: String(id), after: BusinessSnapshot(application_id: id, settlement: settlement, place: input.place.rawValue, sector: input.sector,
                                                                                                               amount_asked: input.amountAsked.decimalString, lender_id: input.lenderID, needs_infrastructure: input.needsInfrastructure))
-            try await cases.event(ctx, person: personID, on: on, kind: "application_submitted",
-                                  args: ["application": String(row.id), "measure": Measure.entrepreneurship.rawValue, "eligible": elig.value.eligible ? "yes" : "no",
-                                         "reasons": elig.value.reasons.joined(separator: ", "), "priorities": elig.value.priorities.joined(separator: ", "), "due": due.value.iso],
-                                  explanation: elig.steps + due.steps)
-            return row.id
+            return id
         }
     }
 
@@ -401,14 +390,14 @@ public struct BusinessStore: Sendable {
 
     /// A visit to the project on site; the next one falls due the interval after the latest visit.
     public func addVisit(application id: Int, on: CivilDate, note: String, env: RulesEnvironment, by user: UserContext) async throws {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("note", "read_only")]) }
+        guard let b = try await business(id, scope: user.scope) else { throw StoreError.notFound }
         let rules = env.context(on: on)
         let interval = try rules.p("business_support_visit_interval_months")
         let text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         let latest = try await visits(of: id).compactMap { CivilDate(iso: $0.visited_on) }.max()
         let from = max(on, latest ?? on)
         let next = rules.calendar.monthTerm(months: Int(interval.value.wholeValue ?? 2), from: from).due
-        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("note", "read_only")]) }
-        guard let b = try await business(id, scope: user.scope) else { throw StoreError.notFound }
         var errors: [FieldError] = []
         guard let s = b.support_from.flatMap(CivilDate.init(iso:)), let e = b.support_to.flatMap(CivilDate.init(iso:)) else { throw FieldErrors(errors: [FieldError("visited_on", "support_not_started")]) }
         if !(s...e).contains(on) { errors.append(FieldError("visited_on", "outside_support")) }

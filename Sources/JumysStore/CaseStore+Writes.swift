@@ -165,23 +165,29 @@ extension CaseStore {
         let ctxRules = env.context(on: on)
         let elig = try Rules.measureEligibility(measure: measure, facts: try await facts(p, on: on), ctxRules)
         let due = try Rules.applicationDecisionDue(submittedOn: on, ctxRules)
-        let explanation = try Self.explanationJSON(elig.steps + due.steps)
         return try await store.write(as: user.actor) { ctx in
-            struct R: Decodable { let id: Int }
-            let row = try await ctx.sql.insert(into: "applications")
-                .columns("person_id", "region_iso", "district_id", "measure", "state", "submitted_on", "decision_due", "eligible", "priorities", "eligibility", "updated_at")
-                .values(SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(measure.rawValue), SQLBind(ApplicationState.submitted.rawValue),
-                        SQLBind(on.iso), SQLBind(due.value.iso), SQLBind(elig.value.eligible), SQLBind(elig.value.priorities.joined(separator: ",")),
-                        SQLBind(explanation), SQLBind(AuditLog.timestamp(ctx.now)))
-                .returning("id").first(decoding: R.self)
-            guard let id = row?.id else { throw StoreError.conflict("application not created") }
-            try ctx.audit("create", entity: "application", id: String(id), after: ApplicationSnapshot(person_id: personID, measure: measure.rawValue, state: "submitted", submitted_on: on.iso, decided_on: nil, refusal_reason: nil))
-            try await event(ctx, person: personID, on: on, kind: "application_submitted",
-                            args: ["application": String(id), "measure": measure.rawValue, "eligible": elig.value.eligible ? "yes" : "no",
-                                   "reasons": elig.value.reasons.joined(separator: ", "), "priorities": elig.value.priorities.joined(separator: ", "), "due": due.value.iso],
-                            explanation: elig.steps + due.steps)
-            return id
+            try await self.insertApplication(ctx, person: p, measure: measure, on: on, eligible: elig.value.eligible, reasons: elig.value.reasons,
+                                             priorities: elig.value.priorities, due: due.value, steps: elig.steps + due.steps)
         }
+    }
+
+    /// Writes a new application inside the caller's transaction: the row with its eligibility explanation, the
+    /// audit record and the timeline event. Returns its id.
+    func insertApplication(_ ctx: WriteContext, person p: PersonRow, measure: Measure, on: CivilDate, eligible: Bool, reasons: [String], priorities: [String],
+                           due: CivilDate, steps: [ExplanationStep]) async throws -> Int {
+        struct R: Decodable { let id: Int }
+        guard let row = try await ctx.sql.insert(into: "applications")
+            .columns("person_id", "region_iso", "district_id", "measure", "state", "submitted_on", "decision_due", "eligible", "priorities", "eligibility", "updated_at")
+            .values(SQLBind(p.id), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(measure.rawValue), SQLBind(ApplicationState.submitted.rawValue),
+                    SQLBind(on.iso), SQLBind(due.iso), SQLBind(eligible), SQLBind(priorities.joined(separator: ",")),
+                    SQLBind(try Self.explanationJSON(steps)), SQLBind(AuditLog.timestamp(ctx.now)))
+            .returning("id").first(decoding: R.self) else { throw StoreError.conflict("application not created") }
+        try ctx.audit("create", entity: "application", id: String(row.id), after: ApplicationSnapshot(person_id: p.id, measure: measure.rawValue, state: "submitted", submitted_on: on.iso, decided_on: nil, refusal_reason: nil))
+        try await event(ctx, person: p.id, on: on, kind: "application_submitted",
+                        args: ["application": String(row.id), "measure": measure.rawValue, "eligible": eligible ? "yes" : "no",
+                               "reasons": reasons.joined(separator: ", "), "priorities": priorities.joined(separator: ", "), "due": due.iso],
+                        explanation: steps)
+        return row.id
     }
 }
 

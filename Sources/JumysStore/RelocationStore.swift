@@ -163,7 +163,9 @@ public struct RelocationStore: Sendable {
         if let o = origin, let d = destination, o.id == d.id { errors.append(FieldError("destination_id", "same_settlement")) }
         if let l = input.livedSince, l > on { errors.append(FieldError("lived_since", "date_future")) }
         if input.employerRelocated {
-            if try await input.employerID.asyncFind(on: store.db)?.kind != OrganisationKind.contractor.rawValue { errors.append(FieldError("employer_id", "choose_from_list")) }
+            var employer: OrganisationRecord? = nil
+            if let e = input.employerID { employer = try await OrganisationRecord.find(e, on: store.db) }
+            if employer?.kind != OrganisationKind.contractor.rawValue { errors.append(FieldError("employer_id", "choose_from_list")) }
         }
         let household = try await cases.household(of: personID)
         let members = Array(Set(input.memberIDs)).sorted()
@@ -179,29 +181,18 @@ public struct RelocationStore: Sendable {
         let elig = try Rules.relocationEligibility(facts: try await cases.facts(p, on: on), move: try await moveFacts(row, on: on), rules)
         let due = try Rules.applicationDecisionDue(submittedOn: on, rules)
         let steps = elig.steps + [ExplanationStep(rule: "D2", text: "\(move.rawValue.replacingOccurrences(of: "_", with: " ")): recommended by the \(body.rawValue.replacingOccurrences(of: "_", with: " "))")] + due.steps
-        let explanation = try CaseStore.explanationJSON(steps)
         return try await store.write(as: user.actor) { ctx in
-            struct R: Decodable { let id: Int }
-            guard let app = try await ctx.sql.insert(into: "applications")
-                .columns("person_id", "region_iso", "district_id", "measure", "state", "submitted_on", "decision_due", "eligible", "priorities", "eligibility", "updated_at")
-                .values(SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(Measure.relocation.rawValue), SQLBind(ApplicationState.submitted.rawValue),
-                        SQLBind(on.iso), SQLBind(due.value.iso), SQLBind(elig.value.eligible), SQLBind(elig.value.priorities.joined(separator: ",")),
-                        SQLBind(explanation), SQLBind(AuditLog.timestamp(ctx.now)))
-                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("application not created") }
+            let id = try await cases.insertApplication(ctx, person: p, measure: .relocation, on: on, eligible: elig.value.eligible, reasons: elig.value.reasons,
+                                                       priorities: elig.value.priorities, due: due.value, steps: steps)
             try await ctx.sql.insert(into: "relocation_applications")
                 .columns("application_id", "person_id", "region_iso", "district_id", "origin_id", "destination_id", "move", "body", "lived_since", "skills_match",
                          "employer_relocated", "employer_id", "employment_at_destination", "members", "family_size")
-                .values(SQLBind(app.id), SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(o.id), SQLBind(d.id), SQLBind(move.rawValue), SQLBind(body.rawValue),
+                .values(SQLBind(id), SQLBind(personID), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(o.id), SQLBind(d.id), SQLBind(move.rawValue), SQLBind(body.rawValue),
                         SQLBind(row.lived_since), SQLBind(row.skills_match), SQLBind(row.employer_relocated), SQLBind(row.employer_id), SQLBind(row.employment_at_destination),
                         SQLBind(row.members), SQLBind(row.family_size))
                 .run()
-            try ctx.audit("create", entity: "application", id: String(app.id), after: CaseStore.ApplicationSnapshot(person_id: personID, measure: Measure.relocation.rawValue, state: "submitted", submitted_on: on.iso, decided_on: nil, refusal_reason: nil))
-            try ctx.audit("create", entity: "relocation_application", id: String(app.id), after: RelocationSnapshot(application_id: app.id, origin_id: o.id, destination_id: d.id, move: move.rawValue, body: body.rawValue, family_size: row.family_size))
-            try await cases.event(ctx, person: personID, on: on, kind: "application_submitted",
-                                  args: ["application": String(app.id), "measure": Measure.relocation.rawValue, "eligible": elig.value.eligible ? "yes" : "no",
-                                         "reasons": elig.value.reasons.joined(separator: ", "), "priorities": elig.value.priorities.joined(separator: ", "), "due": due.value.iso],
-                                  explanation: steps)
-            return app.id
+            try ctx.audit("create", entity: "relocation_application", id: String(id), after: RelocationSnapshot(application_id: id, origin_id: o.id, destination_id: d.id, move: move.rawValue, body: body.rawValue, family_size: row.family_size))
+            return id
         }
     }
 
@@ -215,14 +206,12 @@ public struct RelocationStore: Sendable {
     /// by the centre from its protocol, or by a member of the region's commission), or the programme operator
     /// (the administrator) for a move to another region.
     public func recommend(application id: Int, recommended: Bool, on date: CivilDate, protocolNo: String, note: String, by user: UserContext) async throws {
-        let scope: Scope = user.role == .commissionMember ? user.scope : user.scope
         guard user.doesCasework || user.role == .commissionMember else { throw FieldErrors(errors: [FieldError("recommended", "read_only")]) }
-        guard let app = try await cases.application(id, scope: scope), let r = try await relocation(id, scope: scope) else { throw StoreError.notFound }
+        guard let app = try await cases.application(id, scope: user.scope), let r = try await relocation(id, scope: user.scope) else { throw StoreError.notFound }
         let body = RecommendingBody(rawValue: r.body) ?? .programmeOperator
         let number = protocolNo.trimmingCharacters(in: .whitespaces), text = note.trimmingCharacters(in: .whitespacesAndNewlines)
         var errors: [FieldError] = []
         if body == .programmeOperator && user.role != .administrator { errors.append(FieldError("recommended", "operator_only")) }
-        if user.role == .commissionMember && body == .programmeOperator { errors.append(FieldError("recommended", "operator_only")) }
         if ![.submitted, .underReview].contains(app.stateValue) { errors.append(FieldError("recommended", "already_decided")) }
         if date > store.today() { errors.append(FieldError("on_date", "date_future")) }
         if let s = CivilDate(iso: app.submitted_on), date < s { errors.append(FieldError("on_date", "before_application")) }
@@ -388,7 +377,7 @@ public struct RelocationStore: Sendable {
             if !check.value.ok {
                 throw FieldErrors(errors: check.value.reasons.map { reason in
                     reason == "area_over_norm"
-                        ? FieldError("dwelling_id", "area_over_norm", ["area": d.areaValue.description, "max": (try? Rules.serviceHousingMaxArea(familySize: familySize, rules).value.description) ?? "", "family": String(familySize)])
+                        ? FieldError("dwelling_id", "area_over_norm", ["area": d.areaValue.description, "max": check.value.maxArea.description, "family": String(familySize)])
                         : FieldError("dwelling_id", "cost_over_cap", ["excess": check.value.excess.decimalString])
                 })
             }
@@ -464,12 +453,5 @@ public struct RelocationStore: Sendable {
         var q = store.sql.select().column("*").from("housing_cofinancing")
         if let region { q = q.where("region_iso", .equal, SQLBind(region)) }
         return try await q.orderBy("id").limit(1000).all(decoding: CofinancingRow.self)
-    }
-}
-
-extension Optional where Wrapped == Int {
-    func asyncFind(on db: any Database) async throws -> OrganisationRecord? {
-        guard let id = self else { return nil }
-        return try await OrganisationRecord.find(id, on: db)
     }
 }

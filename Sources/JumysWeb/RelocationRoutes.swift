@@ -283,6 +283,8 @@ struct RelocationRoutes: RouteCollection {
 
     func housingPage(_ req: Request, values: [String: String], errors: Errors, status: HTTPResponseStatus) async throws -> Response {
         let user = try req.requireUser()
+        // The housing stock is the local bodies' and the centres' business, not an outside organisation's.
+        guard user.scope != .organisation(Int64(user.organisationID ?? -1)) else { throw Abort(.forbidden) }
         let ctx = PageContext(req)
         let k = FormKit(ctx: ctx, errors: errors, values: values)
         let store = Self.store(req)

@@ -141,7 +141,7 @@ import Testing
             let r = try #require(try await relocation.relocation(app, scope: cw.scope))
             #expect(r.move == "other_region" && r.body == "operator" && r.family_size == 3)
             #expect(try await f.cases.application(app, scope: cw.scope)?.eligible == true)
-            #expect(await codes { try await relocation.recommend(application: app, recommended: true, on: CivilDate(iso: "2021-05-05")!, protocolNo: "12", note: "", by: commission) } == ["operator_only", "operator_only"])
+            #expect(await codes { try await relocation.recommend(application: app, recommended: true, on: CivilDate(iso: "2021-05-05")!, protocolNo: "12", note: "", by: commission) } == ["operator_only"])
             #expect(await codes { try await f.cases.transition(application: app, .include, env: f.env, by: cw) } == ["recommendation_missing"])
             try await relocation.recommend(application: app, recommended: true, on: CivilDate(iso: "2021-05-05")!, protocolNo: "МВК-7", note: "", by: admin)
             try await f.cases.transition(application: app, .include, env: f.env, by: cw)
