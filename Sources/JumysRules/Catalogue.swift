@@ -217,6 +217,13 @@ public enum RuleCatalogue {
             try Rules.employerHousingShare(totalCost: i.money("total_cost"), employerCost: i.money("employer_cost"), dwellings: i.int("dwellings"), c)
                 .map { .object([("eligible", .bool($0.eligible)), ("employer_dwellings", .count($0.employerDwellings)), ("state_dwellings", .count($0.stateDwellings))]) }
         },
+        RuleSpec(name: "project_priority", references: ["E3"], summary: "Priority ranking of infrastructure projects, with each criterion's points",
+                 inputs: [I(name: "projects", type: "JSON list", description: "[{\"id\", \"cost\", \"jobs_created\", \"permanent_jobs\", \"duration_months\", \"planned_referrals\"}]")], output: "list [{id, rank, score, components}]") { i, c in
+            try Rules.projectPriority(try parsePriorityFacts(i.raw("projects")), c).map { scores in
+                .list(scores.map { s in .object([("id", .text(s.id)), ("rank", .count(s.rank)), ("score", .number(s.score)),
+                    ("components", .object(s.components.map { ($0.name, .object([("figure", .number($0.raw)), ("points", .number($0.points)), ("weight", .number($0.weight))])) }))]) })
+            }
+        },
         RuleSpec(name: "referral_quota_works", references: ["E4"], summary: "Least number of workers referred by the employment centre during works",
                  inputs: [I(name: "jobs_created", type: "integer", description: "jobs created per the design documents")], output: "count") { i, c in
             try Rules.referralQuotaWorks(jobsCreated: i.int("jobs_created"), c).map { .count($0) }
@@ -377,6 +384,24 @@ public enum RuleCatalogue {
     }
 
     /// A map given as JSON (`{"KZ-71": 689.9}`) or as `KZ-71:689.9,KZ-75:1098`.
+    /// Projects for `project_priority`, as a JSON list of objects.
+    static func parsePriorityFacts(_ text: String) throws -> [Rules.PriorityFacts] {
+        guard let list = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
+            throw RuleInputError("projects", "expected a JSON list of {id, cost, jobs_created, permanent_jobs, duration_months, planned_referrals}")
+        }
+        func str(_ o: [String: Any], _ k: String) -> String { (o[k] as? String) ?? (o[k] as? NSNumber)?.stringValue ?? "" }
+        return try list.map { o in
+            let id = str(o, "id")
+            guard let cost = Money(string: str(o, "cost")) else { throw RuleInputError("cost", "\(id): expected an amount in tenge") }
+            func int(_ k: String) throws -> Int {
+                guard let n = Int(str(o, k)) else { throw RuleInputError(k, "\(id): expected a whole number") }
+                return n
+            }
+            return Rules.PriorityFacts(id: id, cost: cost, jobs: try int("jobs_created"), permanentJobs: try int("permanent_jobs"),
+                                       durationMonths: try int("duration_months"), plannedReferrals: try int("planned_referrals"))
+        }
+    }
+
     static func parseMap(_ text: String) throws -> [String: FixedDecimal] {
         var out: [String: FixedDecimal] = [:]
         if text.hasPrefix("{") {
