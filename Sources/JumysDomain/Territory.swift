@@ -72,6 +72,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case lender
     /// An officer of an outside authority that gives conclusions (business development, infrastructure).
     case authorityOfficer = "authority_officer"
+    /// An officer of the authorised body (the programme operator, the Ministry of Labour) who consolidates the national list (E2).
+    case ministryOfficer = "ministry_officer"
 
     /// Roles that may never change anything.
     public var isReadOnly: Bool { self == .analyst }

@@ -57,6 +57,13 @@ public enum DemoData {
         ("akim.350300000", .akimatOfficer, "KZ-35", "350300000", "akim.350300000", "Бекзат Омаров", "rural akim's office, Abay District (conclusions)"),
         ("infra.KZ-35", .authorityOfficer, "KZ-35", nil, "infra.KZ-35", "Ирина Козлова", "infrastructure authority, Karaganda Region (conclusions)"),
         ("commission.KZ-35", .commissionMember, "KZ-35", nil, "commission.KZ-35", "Талғат Серікбаев", "regional commission member, Karaganda Region"),
+        ("akimat.KZ-35", .akimatOfficer, "KZ-35", nil, "akimat.KZ-35", "Асхат Жұмабеков", "akimat officer, Karaganda Region (proposes projects, checks progress reports)"),
+        ("coordinator.KZ-35", .regionalCoordinator, "KZ-35", nil, "akimat.KZ-35", "Әсел Нұрпейісова", "regional coordinator, Karaganda Region (compiles the project list)"),
+        ("ministry.officer", .ministryOfficer, nil, nil, "ministry", "Қайрат Бекмұхамбетов", "officer of the authorised body (consolidates the national project list)"),
+        ("working-group", .commissionMember, nil, nil, "working-group", "Динара Есенова", "working group member (selects or replaces projects, reviews savings)"),
+        ("interagency", .commissionMember, nil, nil, "interagency-commission", "Бауыржан Ахметов", "interagency commission member (approves projects, sets funds)"),
+        ("contractor.KZ-35", .contractor, "KZ-35", nil, "contractor.KZ-35", "Виктор Ким", "contractor, Karaganda Region (project vacancies, hires, monthly progress)"),
+        ("subcontractor.KZ-35", .contractor, "KZ-35", nil, "subcontractor.KZ-35", "Самат Оспанов", "subcontractor, Karaganda Region"),
     ]
 
     public static let password = "demo"

@@ -17,7 +17,7 @@ public struct UserContext: Sendable, Equatable {
     /// The territory or organisation this user's queries are limited to.
     public var scope: Scope {
         switch role {
-        case .administrator, .analyst: return .national
+        case .administrator, .analyst, .ministryOfficer: return .national
         case .contractor, .lender, .authorityOfficer: return .organisation(Int64(organisationID ?? -1))
         case .caseworker: return .district(Int64(districtID ?? -1))
         case .akimatOfficer, .regionalCoordinator, .commissionMember:

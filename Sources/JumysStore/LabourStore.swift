@@ -8,9 +8,12 @@ import SQLKit
 public struct VacancyInput: Sendable {
     public var employerID: Int?, title: String, isco: String, districtID: Int?, wage: Money?, places: Int?, requirements: String?
     public var validFrom: CivilDate?, validUntil: CivilDate?
-    public init(employerID: Int?, title: String, isco: String, districtID: Int?, wage: Money?, places: Int?, requirements: String?, validFrom: CivilDate?, validUntil: CivilDate?) {
+    /// A vacancy on an infrastructure project: hires on it count toward the project's quota (E4 during works, E5 after).
+    public var projectID: Int?, projectPhase: ProjectPhase?
+    public init(employerID: Int?, title: String, isco: String, districtID: Int?, wage: Money?, places: Int?, requirements: String?, validFrom: CivilDate?, validUntil: CivilDate?,
+                projectID: Int? = nil, projectPhase: ProjectPhase? = nil) {
         self.employerID = employerID; self.title = title; self.isco = isco; self.districtID = districtID; self.wage = wage; self.places = places
-        self.requirements = requirements; self.validFrom = validFrom; self.validUntil = validUntil
+        self.requirements = requirements; self.validFrom = validFrom; self.validUntil = validUntil; self.projectID = projectID; self.projectPhase = projectPhase
     }
 }
 
@@ -31,6 +34,7 @@ public struct LabourStore: Sendable {
         public let id: Int; public let employer_id: Int; public let title: String; public let occupation_isco: String; public let region_iso: String
         public let district_id: Int; public let wage: Int64; public let places: Int; public let requirements: String?; public let valid_from: String
         public let valid_until: String; public let source: String; public let entered_by: String; public let state: String
+        public let project_id: Int?; public let project_phase: String?
     }
     public struct ReferralRow: Decodable, Sendable {
         public let id: Int; public let number: String; public let person_id: Int; public let vacancy_id: Int; public let employer_id: Int
@@ -62,18 +66,33 @@ public struct LabourStore: Sendable {
         if v.validUntil == nil { errors.append(FieldError("valid_until", "date_invalid")) }
         if let f = v.validFrom, let u = v.validUntil, u < f { errors.append(FieldError("valid_until", "end_before_start")) }
         // The vacancy's district: the caseworker's own, else the one chosen (within the user's scope).
-        let district: DistrictRecord?
-        do { district = try await cases.district(for: user, requested: v.districtID, anyDistrict: user.role == .contractor) } catch let e as FieldErrors {
-            errors += e.errors; district = nil
+        var district: DistrictRecord?
+        var project: ProjectStore.ProjectRow? = nil
+        if let pid = v.projectID {
+            // A project's vacancy is in the project's district, for one of its contractors, while the phase is open.
+            project = try await ProjectStore(store: store).project(pid, for: user)
+            if let p = project, let e = employer, let phase = v.projectPhase {
+                let parties = try await ProjectStore(store: store).parties(of: p.id).map(\.organisation_id)
+                if !parties.contains(e) { errors.append(FieldError("employer_id", "project_not_party")) }
+                if !phase.open(p.stateValue) { errors.append(FieldError("project_id", "project_phase_closed")) }
+                district = try await DistrictRecord.find(p.district_id, on: store.db)
+            } else { errors.append(FieldError("project_id", "choose_from_list")) }
+        } else {
+            do { district = try await cases.district(for: user, requested: v.districtID, anyDistrict: user.role == .contractor) } catch let e as FieldErrors {
+                errors += e.errors; district = nil
+            }
         }
         guard errors.isEmpty, let district, let employer, let wage = v.wage, let places = v.places, let from = v.validFrom, let until = v.validUntil else { throw FieldErrors(errors: errors) }
         let source = user.role == .contractor ? "employer" : (user.role == .caseworker ? "caseworker" : "agency")
+        let projectID = project?.id, phase = project == nil ? nil : v.projectPhase?.rawValue
         return try await store.write(as: user.actor) { ctx in
             struct R: Decodable { let id: Int }
             guard let row = try await ctx.sql.insert(into: "vacancies")
-                .columns("employer_id", "title", "occupation_isco", "region_iso", "district_id", "wage", "places", "requirements", "valid_from", "valid_until", "source", "entered_by", "state")
+                .columns("employer_id", "title", "occupation_isco", "region_iso", "district_id", "wage", "places", "requirements", "valid_from", "valid_until", "source", "entered_by", "state",
+                         "project_id", "project_phase")
                 .values(SQLBind(employer), SQLBind(title), SQLBind(v.isco), SQLBind(district.regionISO), SQLBind(district.id!), SQLBind(wage.tiyn), SQLBind(places),
-                        SQLBind(v.requirements?.nilIfEmpty), SQLBind(from.iso), SQLBind(until.iso), SQLBind(source), SQLBind(user.login), SQLBind("open"))
+                        SQLBind(v.requirements?.nilIfEmpty), SQLBind(from.iso), SQLBind(until.iso), SQLBind(source), SQLBind(user.login), SQLBind("open"),
+                        SQLBind(projectID), SQLBind(phase))
                 .returning("id").first(decoding: R.self) else { throw StoreError.conflict("vacancy not created") }
             try ctx.audit("create", entity: "vacancy", id: String(row.id), after: VacancySnapshot(employer_id: employer, title: title, occupation_isco: v.isco, district_id: district.id!, wage: wage.decimalString, places: places, valid_until: until.iso))
             return row.id
@@ -241,7 +260,7 @@ public struct LabourStore: Sendable {
     }
 
     /// Records what came of a referral; a hire records the labour contract and, when subsidised, the placement.
-    public func recordOutcome(referral id: Int, _ outcome: ReferralOutcome, by user: UserContext) async throws {
+    public func recordOutcome(referral id: Int, _ outcome: ReferralOutcome, env: RulesEnvironment? = nil, by user: UserContext) async throws {
         guard user.doesCasework || user.role == .contractor else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
         guard let r = try await referralFor(id, user: user) else { throw StoreError.notFound }
         guard mayRecord(user, r) else { throw FieldErrors(errors: [FieldError("outcome", "read_only")]) }
@@ -249,7 +268,8 @@ public struct LabourStore: Sendable {
         let errors = Self.validate(outcome, referral: r, by: user)
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let today = cases.today()
-        try await store.write(as: user.actor) { ctx in try await apply(ctx, r, outcome, today: today) }
+        let rules = try await projectRules(env, for: [r])
+        try await store.write(as: user.actor) { ctx in try await apply(ctx, r, outcome, today: today, env: rules) }
     }
 
     /// One line of an employer's hires file, as read.
@@ -299,7 +319,7 @@ public struct LabourStore: Sendable {
 
     /// Records the hires of an employer's file: every line is checked first, and either all are recorded in
     /// one transaction or none (the errors name the file's line).
-    public func importHires(_ lines: [HireLine], by user: UserContext) async throws -> Int {
+    public func importHires(_ lines: [HireLine], env: RulesEnvironment? = nil, by user: UserContext) async throws -> Int {
         guard user.doesCasework || (user.role == .contractor && user.canWrite) else { throw FieldErrors(errors: [FieldError("file", "read_only")]) }
         var errors: [FieldError] = []
         var planned: [(ReferralRow, ReferralOutcome)] = []
@@ -325,15 +345,28 @@ public struct LabourStore: Sendable {
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let today = cases.today()
         let plan = planned
+        let rules = try await projectRules(env, for: planned.map(\.0))
         try await store.write(as: user.actor) { ctx in
-            for (r, o) in plan { try await apply(ctx, r, o, today: today) }
+            for (r, o) in plan { try await apply(ctx, r, o, today: today, env: rules) }
         }
         return planned.count
     }
 
+    /// The rules a hire on a project's vacancy is checked with (E6, E7); nil when none of the referrals is for a
+    /// project. Callers without the web's rules service get the bundled parameters with the stored additions.
+    func projectRules(_ env: RulesEnvironment?, for referrals: [ReferralRow]) async throws -> RulesEnvironment? {
+        if let env { return env }
+        guard !referrals.isEmpty else { return nil }
+        struct N: Decodable { let n: Int }
+        let n = try await store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from("vacancies").where("id", .in, SQLBind.group(referrals.map(\.vacancy_id)))
+            .where("project_id", .isNot, SQLLiteral.null).first(decoding: N.self)?.n ?? 0
+        guard n > 0 else { return nil }
+        return try await RulesStore(store: store).environment(files: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+    }
+
     /// Writes an outcome inside a transaction, re-reading the referral's state under lock so that a concurrent
     /// outcome for the same referral (a double click, a file imported twice) wins once.
-    func apply(_ ctx: WriteContext, _ r: ReferralRow, _ outcome: ReferralOutcome, today: CivilDate) async throws {
+    func apply(_ ctx: WriteContext, _ r: ReferralRow, _ outcome: ReferralOutcome, today: CivilDate, env: RulesEnvironment?) async throws {
         let id = r.id
         struct St: Decodable { let state: String }
         var check = ctx.sql.select().column("state").from("referrals").where("id", .equal, SQLBind(id))
@@ -348,6 +381,7 @@ public struct LabourStore: Sendable {
             guard let lc = try await ctx.sql.insert(into: "labour_contracts").columns("referral_id", "person_id", "employer_id", "position", "starts_on", "ends_on", "wage")
                 .values(SQLBind(id), SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(position), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn))
                 .returning("id").first(decoding: R.self) else { throw StoreError.conflict("contract not recorded") }
+            try await ProjectStore.recordHire(ctx, referral: r, contractID: lc.id, startsOn: starts, wage: wage, env: env)
             if let m = subsidised {
                 try await ctx.sql.insert(into: "placements").columns("person_id", "employer_id", "labour_contract_id", "measure", "region_iso", "district_id", "starts_on", "ends_on", "wage")
                     .values(SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(lc.id), SQLBind(m.rawValue), SQLBind(r.region_iso), SQLBind(r.district_id), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn)).run()

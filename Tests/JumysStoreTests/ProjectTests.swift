@@ -1,0 +1,209 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+import Testing
+@testable import JumysStore
+
+/// Infrastructure projects (E1–E11, G1) on the fixture's clock, Wednesday 2021-05-05 (holidays on 7 and 10 May).
+@Suite struct ProjectTests {
+    func user(_ f: CaseFixture, _ login: String) async throws -> UserContext {
+        try #require(try await Directory(store: f.store).credentials(login: login)?.user)
+    }
+    func org(_ f: CaseFixture, _ code: String) async throws -> Int {
+        try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == code).first()?.id)
+    }
+    func district(_ f: CaseFixture, _ kato: String) async throws -> Int {
+        try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$kato == kato).first()?.id)
+    }
+    func codes(_ body: () async throws -> Void) async -> [String] {
+        do { try await body(); return [] } catch let e as FieldErrors { return e.errors.map(\.code) } catch let e as ProjectRefused { return ["refused:\(e.visible)"] } catch { return ["\(error)"] }
+    }
+    func d(_ s: String) -> CivilDate { CivilDate(iso: s)! }
+
+    func input(_ f: CaseFixture, jobs: Int? = 37, permanent: Int? = 4, programme: ProjectProgramme = .roadmap, republican: Int64 = 370_000_000) async throws -> ProjectInput {
+        ProjectInput(programme: programme, districtID: try await district(f, "350300000"), settlement: "Топар", name: "Реконструкция дороги Топар — Абай", objectType: .roads, workType: .repair,
+                     nationalFund: Money(tenge: 0), republican: Money(tenge: republican), localBudget: Money(tenge: 30_000_000), cofinancing: Money(tenge: 0),
+                     domesticCost: Money(tenge: (republican + 30_000_000) / 100 * 95), designDocs: true, expertisePassed: true, startsOn: d("2021-04-01"), endsOn: d("2021-10-31"),
+                     jobsCreated: jobs, permanentJobs: permanent, averageWage: Money(tenge: 150_000))
+    }
+
+    /// Walks a project to approval with the right body at each step.
+    func approved(_ f: CaseFixture, jobs: Int = 37) async throws -> Int {
+        let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
+        let ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group"), iac = try await user(f, "interagency")
+        let projects = ProjectStore(store: f.store)
+        let id = try await projects.create(try await input(f, jobs: jobs), by: akimat)
+        try await projects.act(id, .propose, StepInput(on: d("2021-04-01")), env: f.env, by: akimat)
+        try await projects.act(id, .compile, StepInput(on: d("2021-04-02")), env: f.env, by: coord)
+        try await projects.act(id, .approveRegional, StepInput(on: d("2021-04-05"), decision: "Протокол №3", referralQuota: 8), env: f.env, by: commission)
+        try await projects.act(id, .consolidate, StepInput(on: d("2021-04-06")), env: f.env, by: ministry)
+        try await projects.act(id, .select, StepInput(on: d("2021-04-07"), decision: "Протокол РГ №2"), env: f.env, by: wg)
+        if try await projects.funds(year: 2021, programme: "roadmap").funds == nil {
+            try await projects.setFunds(year: 2021, programme: .roadmap, amount: Money(tenge: 1_000_000_000), decision: "Протокол МВК №1", on: d("2021-04-08"), by: iac)
+        }
+        try await projects.act(id, .approve, StepInput(on: d("2021-04-08"), decision: "Протокол МВК №1"), env: f.env, by: iac)
+        try await projects.setParties(id, contractorID: try await org(f, "contractor.KZ-35"), contractorJobs: 27, subcontractors: [(try await org(f, "subcontractor.KZ-35"), 10)], by: akimat)
+        try await projects.act(id, .start, StepInput(on: d("2021-04-12")), env: f.env, by: akimat)
+        return id
+    }
+
+    @Test func aProjectWalksThePipelineAndOnlyTheRightBodyActs() async throws {
+        try await withCases { f in
+            let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
+            let otherCommission = try await user(f, "commission.KZ-71"), ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group")
+            let iac = try await user(f, "interagency"), admin = try await user(f, "admin")
+            let projects = ProjectStore(store: f.store)
+            // E2: a project without its jobs figures is saved as a draft but cannot be proposed.
+            let bare = try await projects.create(try await input(f, jobs: nil, permanent: nil), by: akimat)
+            #expect(await codes { try await projects.act(bare, .propose, StepInput(), env: f.env, by: akimat) } == ["project_jobs_required", "project_jobs_required"])
+            // Another region's akimat cannot even record a project here.
+            #expect(await codes { _ = try await projects.create(try await input(f), by: try await user(f, "akimat.KZ-71")) } == ["choose_from_list"])
+
+            let id = try await projects.create(try await input(f), by: akimat)
+            try await projects.act(id, .propose, StepInput(on: d("2021-04-01")), env: f.env, by: akimat)
+            // The coordinator's step is not the akimat's; the attempt is refused and audited.
+            #expect(await codes { try await projects.act(id, .compile, StepInput(), env: f.env, by: akimat) } == ["refused:true"])
+            try await projects.act(id, .returnToAkimat, StepInput(note: "Нет заключения экспертизы"), env: f.env, by: coord)
+            try await projects.act(id, .propose, StepInput(on: d("2021-04-02")), env: f.env, by: akimat)
+            try await projects.act(id, .compile, StepInput(on: d("2021-04-02")), env: f.env, by: coord)
+            // Another region's commission does not see the project: refused as not found, and audited.
+            #expect(await codes { try await projects.act(id, .approveRegional, StepInput(decision: "№1", referralQuota: 8), env: f.env, by: otherCommission) } == ["refused:false"])
+            // E4: 37 jobs need at least ⌈7.4⌉ = 8 referred workers; the commission may not set fewer.
+            #expect(await codes { try await projects.act(id, .approveRegional, StepInput(decision: "Протокол №3", referralQuota: 7), env: f.env, by: commission) } == ["project_quota_range"])
+            #expect(await codes { try await projects.act(id, .approveRegional, StepInput(referralQuota: 8), env: f.env, by: commission) } == ["project_decision_required"])
+            try await projects.act(id, .approveRegional, StepInput(on: d("2021-04-05"), decision: "Протокол №3", referralQuota: 8), env: f.env, by: commission)
+            var p = try #require(try await projects.project(id, for: admin))
+            #expect(p.state == "regional_approved" && p.referral_quota == 8 && p.permanent_quota == 1)
+            try await projects.act(id, .consolidate, StepInput(on: d("2021-04-06")), env: f.env, by: ministry)
+
+            // A second project is consolidated too; the working group replaces the first with it, and the first keeps its history.
+            let other = try await projects.create(try await input(f, jobs: 20, republican: 100_000_000), by: akimat)
+            try await projects.act(other, .propose, StepInput(on: d("2021-04-01")), env: f.env, by: akimat)
+            try await projects.act(other, .compile, StepInput(on: d("2021-04-02")), env: f.env, by: coord)
+            try await projects.act(other, .approveRegional, StepInput(on: d("2021-04-05"), decision: "Протокол №3", referralQuota: 5), env: f.env, by: commission)
+            try await projects.act(other, .consolidate, StepInput(on: d("2021-04-06")), env: f.env, by: ministry)
+            try await projects.act(id, .replace, StepInput(on: d("2021-04-07"), decision: "Протокол РГ №2", replacementID: other), env: f.env, by: wg)
+            p = try #require(try await projects.project(id, for: admin))
+            let o = try #require(try await projects.project(other, for: admin))
+            #expect(p.state == "replaced" && p.replaced_by_id == other && o.state == "selected" && o.replaces_id == id)
+            #expect(try await projects.steps(of: id).map(\.step) == ["propose", "return", "propose", "compile", "approve_regional", "consolidate", "replace"])
+
+            // Approval stays within the funds the interagency commission set; it may add the replaced project back when they allow.
+            #expect(await codes { try await projects.act(other, .approve, StepInput(decision: "МВК №1"), env: f.env, by: iac) } == ["project_funds_not_set"])
+            try await projects.setFunds(year: 2021, programme: .roadmap, amount: Money(tenge: 500_000_000), decision: "МВК №1", by: iac)
+            try await projects.act(other, .approve, StepInput(on: d("2021-04-08"), decision: "МВК №1"), env: f.env, by: iac)
+            #expect(await codes { try await projects.act(id, .add, StepInput(decision: "МВК №1"), env: f.env, by: iac) } == ["project_funds_exceeded"])
+            try await projects.setFunds(year: 2021, programme: .roadmap, amount: Money(tenge: 1_000_000_000), decision: "МВК №2", by: iac)
+            try await projects.act(id, .add, StepInput(on: d("2021-04-09"), decision: "МВК №2"), env: f.env, by: iac)
+            // Amend: the commission cuts the jobs; the quota follows E4 for the new figure.
+            try await projects.act(other, .amend, StepInput(decision: "МВК №3", jobsCreated: 11), env: f.env, by: iac)
+            #expect(try await projects.project(other, for: admin)?.referral_quota == 5)
+            #expect(await codes { try await projects.act(other, .amend, StepInput(decision: "МВК №3", referralQuota: 2), env: f.env, by: iac) } == ["project_quota_range"])
+            // The administrator is no body of the pipeline.
+            #expect(await codes { try await projects.act(other, .start, StepInput(), env: f.env, by: admin) } == ["refused:true"])
+            #expect(await codes { try await projects.act(other, .start, StepInput(), env: f.env, by: akimat) } == ["project_contractor_required"])
+
+            // Every refusal is in the audit log.
+            struct A: Decodable { let n: Int }
+            let refused = try await f.store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from("audit_log").where("action", .equal, SQLBind("refused")).first(decoding: A.self)?.n
+            #expect(refused == 3)
+            guard case .intact = try await AuditLog.verify(f.store.sql) else { Issue.record("audit chain broken"); return }
+        }
+    }
+
+    @Test func thirtySevenJobsNeedEightReferralsAndTheBonusIsDueInThreeWorkingDays() async throws {
+        try await withCases { f in
+            let cw = try await user(f, "caseworker.KZ-35"), contractor = try await user(f, "contractor.KZ-35"), sub = try await user(f, "subcontractor.KZ-35")
+            let admin = try await user(f, "admin")
+            let projects = ProjectStore(store: f.store), labour = LabourStore(store: f.store)
+            let id = try await approved(f)
+            let p = try #require(try await projects.project(id, for: admin))
+            #expect(p.referral_quota == 8 && p.state == "in_works")
+            // A vacancy of the project: only its contractors may open one.
+            func vacancy(_ u: UserContext, places: Int = 10) async throws -> Int {
+                try await labour.createVacancy(VacancyInput(employerID: nil, title: "Дорожный рабочий", isco: "9312", districtID: nil, wage: Money(tenge: 120_000), places: places, requirements: nil,
+                                                            validFrom: d("2021-05-01"), validUntil: d("2021-10-31"), projectID: id, projectPhase: .works), by: u)
+            }
+            let main = try await vacancy(contractor), subVacancy = try await vacancy(sub, places: 2)
+            #expect(await codes { _ = try await vacancy(try await user(f, "contractor.demo")) } == ["choose_from_list"])
+            var people: [Int] = []
+            for n in 0..<9 {
+                people.append(try await f.cases.register(Registration(iin: iin(1990, 1, 1 + n, .male, 500 + n).value, lastName: "Рабочий", firstName: "Номер\(n)",
+                                                                      settlement: n == 0 ? "Караганда" : "Топар", rural: true, categories: [.unemployed], categoriesFrom: d("2021-01-01"), consent: true), by: cw))
+            }
+            func hire(_ person: Int, _ v: Int, by u: UserContext, wage: Int64 = 120_000) async throws {
+                let r = try await labour.refer(person: person, vacancy: v, by: cw)
+                try await labour.recordOutcome(referral: r, .hired(position: "Дорожный рабочий", startsOn: d("2021-05-05"), endsOn: nil, wage: Money(tenge: wage), subsidised: nil), env: f.env, by: u)
+            }
+            func status(on day: String = "2021-05-05") async throws -> ProjectStore.Compliance {
+                try await projects.compliance(of: try #require(try await projects.project(id, for: admin)), env: f.env, today: d(day))
+            }
+            // Six on the contractor's vacancy (one from Karaganda, one paid below the E6 floor), one on the subcontractor's.
+            for (n, person) in people.prefix(6).enumerated() { try await hire(person, main, by: contractor, wage: n == 1 ? 80_000 : 120_000) }
+            try await hire(people[6], subVacancy, by: sub)
+            var c = try await status()
+            #expect(c.quota == 8 && c.referred == 7 && c.status == .atRisk)
+            #expect(c.wageBreaches == 1)
+            // The subcontractor's share of the quota: ⌈10 × 8 / 37⌉ = 3; the contractor's ⌈27 × 8 / 37⌉ = 6, met.
+            #expect(c.parties.map { "\($0.role):\($0.quota):\($0.referred):\($0.status.rawValue)" } == ["contractor:6:6:met", "subcontractor:3:1:at_risk"])
+            try await hire(people[7], main, by: contractor)
+            c = try await status()
+            #expect(c.referred == 8 && c.status == .met)
+
+            // E7: the worker from Karaganda gets 2 × 42,500; hired on Wednesday 5 May, the bonus is due on 12 May
+            // (7 May is a holiday, 8–9 the weekend, 10 May the moved day off).
+            let bonus = try #require(try await projects.hires(of: id).first { $0.from_other_settlement })
+            #expect(bonus.bonus_amount == Money(tenge: 85_000).tiyn && bonus.bonus_due == "2021-05-12")
+            #expect(try await status(on: "2021-05-12").bonusesOverdue == 0)
+            #expect(try await status(on: "2021-05-13").bonusesOverdue == 1)
+            // Another contractor may not record it paid; the employer may, and it is then on time.
+            #expect(await codes { try await projects.recordBonusPaid(hire: bonus.id, paidOn: d("2021-05-05"), by: sub) } == ["refused:true"])
+            try await projects.recordBonusPaid(hire: bonus.id, paidOn: d("2021-05-05"), by: contractor)
+            #expect(try await status(on: "2021-05-13").bonusesOverdue == 0)
+
+            // The quota is breached when the works end below it.
+            #expect(ProjectStore.compliance(try #require(try await projects.project(id, for: admin)), hires: Array(try await projects.hires(of: id).prefix(7)), parties: [], reports: [],
+                                            dueDates: { _, _ in nil }, today: d("2021-11-01")).status == .breached)
+        }
+    }
+
+    @Test func progressReportsAreDueByTheTenthAndSavingsNeedTheWorkingGroupAndTheCommission() async throws {
+        try await withCases { f in
+            let contractor = try await user(f, "contractor.KZ-35"), akimat = try await user(f, "akimat.KZ-35"), wg = try await user(f, "working-group")
+            let iac = try await user(f, "interagency"), admin = try await user(f, "admin")
+            let projects = ProjectStore(store: f.store)
+            let id = try await approved(f)
+            let progress = ProjectStore.Progress(workDonePercent: FixedDecimal(12), workDoneAmount: Money(tenge: 48_000_000), jobsFilled: 20, jobsByReferral: 4, referredAverageWage: Money(tenge: 120_000))
+            // May has not ended: only April can be reported.
+            #expect(await codes { try await projects.submitReport(project: id, month: "2021-05", progress, env: f.env, by: contractor) } == ["project_report_month"])
+            #expect(await codes { try await projects.submitReport(project: id, month: "2021-04", ProjectStore.Progress(workDonePercent: FixedDecimal(12), workDoneAmount: Money(tenge: 1), jobsFilled: 2, jobsByReferral: 3, referredAverageWage: Money(tenge: 1)), env: f.env, by: contractor) } == ["project_referred_jobs"])
+            #expect(await codes { try await projects.submitReport(project: id, month: "2021-04", progress, env: f.env, by: try await user(f, "contractor.demo")) } == ["refused:false"])
+            // April's report is due on 10 May, a moved day off, so on Tuesday 11 May (H2).
+            let p = try #require(try await projects.project(id, for: admin))
+            #expect(try await projects.compliance(of: p, env: f.env, today: d("2021-05-11")).lateReports == 0)
+            #expect(try await projects.compliance(of: p, env: f.env, today: d("2021-05-12")).lateReports == 1)
+            try await projects.submitReport(project: id, month: "2021-04", progress, env: f.env, by: contractor)
+            #expect(try await projects.reports(of: id).first?.due_on == "2021-05-11")
+            try await projects.checkReport(project: id, month: "2021-04", accept: false, reason: "Сумма не сходится с актом", by: akimat)
+            try await projects.submitReport(project: id, month: "2021-04", progress, env: f.env, by: contractor)
+            try await projects.checkReport(project: id, month: "2021-04", accept: true, reason: "", by: akimat)
+            #expect(try await projects.compliance(of: p, env: f.env, today: d("2021-05-12")).lateReports == 0)
+
+            // Completion below the estimate records the saving (E11); it moves only after the working group's review and the commission's consent.
+            try await projects.act(id, .complete, StepInput(on: d("2021-05-05"), finalCost: Money(tenge: 380_000_000)), env: f.env, by: akimat)
+            let s = try #require(try await projects.saving(of: id))
+            #expect(s.amount == Money(tenge: 20_000_000).tiyn && s.state == "recorded")
+            let target = try await projects.create(try await input(f, jobs: 12, republican: 10_000_000), by: akimat)
+            #expect(await codes { try await projects.decideSaving(project: id, target: target, decision: "МВК №5", by: iac) } == ["project_saving_state"])
+            #expect(await codes { try await projects.reviewSaving(project: id, note: "Направить на школу", by: iac) } == ["refused:true"])
+            try await projects.reviewSaving(project: id, note: "Направить на школу", by: wg)
+            try await projects.decideSaving(project: id, target: target, decision: "МВК №5", by: iac)
+            #expect(try await projects.saving(of: id)?.state == "directed")
+            // Permanent jobs after commissioning: 4 jobs need ⌈0.6⌉ = 1 (and at least 1 with fewer than 6 staff); none yet.
+            let done = try await projects.compliance(of: try #require(try await projects.project(id, for: admin)), env: f.env, today: d("2021-05-05"))
+            #expect(done.permanentQuota == 1 && done.permanentStatus == .atRisk)
+        }
+    }
+}
