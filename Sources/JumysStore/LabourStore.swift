@@ -111,6 +111,11 @@ public struct LabourStore: Sendable {
         return try await q.orderBy("id").limit(limit).all(decoding: VacancyRow.self)
     }
 
+    /// The vacancies opened on an infrastructure project.
+    public func vacancies(forProject id: Int) async throws -> [VacancyRow] {
+        try await store.sql.select().column("*").from("vacancies").where("project_id", .equal, SQLBind(id)).orderBy("id").all(decoding: VacancyRow.self)
+    }
+
     public func vacancy(_ id: Int) async throws -> VacancyRow? {
         try await store.sql.select().column("*").from("vacancies").where("id", .equal, SQLBind(id)).first(decoding: VacancyRow.self)
     }

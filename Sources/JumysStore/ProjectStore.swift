@@ -360,7 +360,7 @@ public struct ProjectStore: Sendable {
         if note.count > 2000 { errors.append(FieldError("note", "note_required")) }
         // Commissions decide by a protocol; their steps need its number.
         if [.regionalCommission, .workingGroup, .interagencyCommission].contains(step.body) && decision.isEmpty { errors.append(FieldError("decision", "project_decision_required")) }
-        if on > today() { errors.append(FieldError("on", "date_in_future")) }
+        if on > today() { errors.append(FieldError("on", "date_future")) }
         var set: [(String, any Encodable & Sendable)] = []
         var replacement: ProjectRow? = nil
         var saving: Int64? = nil

@@ -64,6 +64,13 @@ struct HomeRoutes: RouteCollection {
             tiles.append((ctx.t("home.tile.housing"), ctx.t("home.tile.housing.text"), "/housing"))
             tiles.append((ctx.t("home.tile.payments"), ctx.t("home.tile.payments.text"), "/payments"))
         }
+        if ![.lender, .authorityOfficer].contains(user.role) {
+            // The bodies of the project pipeline start from the projects; the others find them among the tiles.
+            let projectWork: Set<Role> = [.akimatOfficer, .regionalCoordinator, .commissionMember, .ministryOfficer, .contractor]
+            let tile = (ctx.t("home.tile.projects"), ctx.t("home.tile.projects.text"), "/projects")
+            if projectWork.contains(user.role) { tiles.insert(tile, at: 0) } else { tiles.append(tile) }
+            tiles.append((ctx.t("home.tile.board"), ctx.t("home.tile.board.text"), "/projects/board"))
+        }
         tiles.append((ctx.t("home.tile.courses"), ctx.t("home.tile.courses.text"), "/portal/courses"))
         tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
         tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))

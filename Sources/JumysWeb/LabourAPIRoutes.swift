@@ -43,6 +43,7 @@ struct LabourAPIRoutes: RouteCollection {
                                           ("region", .text(v.region_iso)), ("district_id", .count(v.district_id)), ("wage", .money(Money(tiyn: v.wage))), ("places", .count(v.places)),
                                           ("valid_from", .text(v.valid_from)), ("valid_until", .text(v.valid_until)), ("source", .text(v.source)), ("state", .text(v.state))]
         if let r = v.requirements { kv.append(("requirements", .text(r))) }
+        if let p = v.project_id { kv.append(("project_id", .count(p))); kv.append(("project_phase", .text(v.project_phase ?? "works"))) }
         return .object(kv)
     }
     static func reasonJSON(_ r: MatchReason) -> RuleOutput {
@@ -102,7 +103,9 @@ struct LabourAPIRoutes: RouteCollection {
         let o = try API.body(req)
         let input = VacancyInput(employerID: Self.int(o, "employer_id"), title: API.text(o, "title") ?? "", isco: API.text(o, "isco") ?? "", districtID: Self.int(o, "district_id"),
                                  wage: Self.money(o, "wage"), places: Self.int(o, "places"), requirements: API.text(o, "requirements"),
-                                 validFrom: try API.date(o, "valid_from"), validUntil: try API.date(o, "valid_until"))
+                                 validFrom: try API.date(o, "valid_from"), validUntil: try API.date(o, "valid_until"), projectID: Self.int(o, "project_id"),
+                                 projectPhase: API.text(o, "project_phase").map { ProjectPhase(rawValue: $0) ?? .works })
+        if let ph = API.text(o, "project_phase"), ProjectPhase(rawValue: ph) == nil { throw Self.bad("project_phase", "choose_from_list") }
         let labour = LabourStore(store: req.jumys.store)
         let id = try await API.run { try await labour.createVacancy(input, by: user) }
         guard let v = try await labour.vacancy(id) else { throw Abort(.notFound) }
@@ -177,7 +180,8 @@ struct LabourAPIRoutes: RouteCollection {
         default: throw Self.bad("outcome", "choose_from_list")
         }
         let labour = LabourStore(store: req.jumys.store)
-        try await API.run { try await labour.recordOutcome(referral: id, result, by: user) }
+        let env = try await req.jumys.rules.current()
+        try await API.run { try await labour.recordOutcome(referral: id, result, env: env, by: user) }
         if let r = try await labour.referral(id, scope: user.scope) { return JSONText.response(Self.referralJSON(r).json) }
         return JSONText.response(RuleOutput.object([("id", .count(id)), ("recorded", .bool(true))]).json)
     }
@@ -186,7 +190,8 @@ struct LabourAPIRoutes: RouteCollection {
     @Sendable func hires(req: Request) async throws -> Response {
         let user = try API.writer(req)
         guard let b = req.body.data, let text = b.getString(at: b.readerIndex, length: b.readableBytes), !text.isEmpty else { throw Self.bad("file", "file_empty") }
-        let n = try await API.run { try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(text), by: user) }
+        let env = try await req.jumys.rules.current()
+        let n = try await API.run { try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(text), env: env, by: user) }
         return JSONText.response(RuleOutput.object([("recorded", .count(n))]).json)
     }
 

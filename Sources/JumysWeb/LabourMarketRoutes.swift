@@ -317,7 +317,7 @@ struct LabourMarketRoutes: RouteCollection {
             return try await importPage(req, errors: [("file", ctx.t("error.field.file_empty"))], done: nil, status: .unprocessableEntity)
         }
         do {
-            let n = try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(text), by: user)
+            let n = try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(text), env: try await req.jumys.rules.current(), by: user)
             return try await importPage(req, errors: [], done: n, status: .ok)
         } catch let e as FieldErrors {
             return try await importPage(req, errors: ctx.messages(e), done: nil, status: .unprocessableEntity)

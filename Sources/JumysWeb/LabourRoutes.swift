@@ -238,7 +238,7 @@ struct LabourRoutes: RouteCollection {
             case "no_show": o = .noShow
             default: throw FieldErrors(errors: [FieldError("outcome", "choose_from_list")])
             }
-            try await Self.labour(req).recordOutcome(referral: id, o, by: user)
+            try await Self.labour(req).recordOutcome(referral: id, o, env: try await req.jumys.rules.current(), by: user)
             return req.redirect(to: "/referrals/\(id)", redirectType: .normal)
         } catch let e as FieldErrors {
             return try await referralPage(req, user: user, values: f, errors: PageContext(req).messages(e), status: .unprocessableEntity)

@@ -38,6 +38,16 @@ import Testing
         family("category", PersonCategory.self); family("education", EducationLevel.self); family("refusal", RefusalReason.self)
         family("party", ContractParty.self); family("relation", HouseholdRelation.self); family("sanction", CaseStore.Sanction.self)
         family("tsa_event", ParticipationEvent.self); family("unit", ParameterUnit.self)
+        family("project_state", ProjectState.self); family("quota", QuotaStatus.self); family("programme", ProjectProgramme.self)
+        family("object_type", ObjectType.self); family("work_type", WorkType.self); family("body", ProjectBody.self); family("phase", ProjectPhase.self)
+        family("step", ProjectStep.self)
+        for s in ProjectStep.allCases { used.insert("step.\(s.rawValue).hint"); used.insert("step.\(s.rawValue).do") }
+        for s in ["submitted", "accepted", "returned", "missing"] { used.insert("report_state.\(s)") }
+        for s in ["recorded", "reviewed", "directed", "declined"] { used.insert("saving_state.\(s)") }
+        for s in ["contractor", "subcontractor"] { used.insert("party_role.\(s)") }
+        for c in Rules.priorityCriteria { used.insert("criterion.\(c)") }
+        // The details a project step records, shown by name.
+        for k in ["referral_quota", "permanent_quota", "replacement", "replaces", "jobs_created", "permanent_jobs", "cost_total", "ends_on", "final_cost", "saving"] { used.insert("project.\(k)") }
         for k in ["rural_youth", "rural_woman", "unemployed_youth", "neet_youth", "student"] { used.insert("priority.\(k)") }
         for k in ["no_consent", "not_in_category", "not_working_age", "not_youth"] { used.insert("reason.\(k)") }
         for k in ["decision", "contract", "activation", "monitoring", "obligation", "online"] { used.insert("worklist.kind.\(k)") }
