@@ -1,0 +1,55 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+
+extension DemoData {
+    /// Demonstration infrastructure projects in Karaganda Region, each taken through the pipeline by the demo
+    /// accounts of its bodies: one with works under way (and the year's funds), one waiting for the regional
+    /// commission, one draft without its jobs figures. Added once, when there are no projects; dates are relative
+    /// to today so that the quota board has something current to show.
+    public static func loadProjects(into store: Store) async throws -> Int {
+        struct N: Decodable { let n: Int }
+        let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("projects").first(decoding: N.self)?.n ?? 0
+        guard have == 0 else { return 0 }
+        let dir = Directory(store: store)
+        func user(_ login: String) async throws -> UserContext {
+            guard let u = try await dir.credentials(login: login)?.user else { throw StoreError.configuration("demo account \(login) is missing: load the demo accounts first") }
+            return u
+        }
+        func org(_ code: String) async throws -> Int {
+            guard let id = try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id else { throw StoreError.configuration("organisation \(code) is missing") }
+            return id
+        }
+        guard let district = try await DistrictRecord.query(on: store.db).filter(\.$kato == "350300000").first()?.id else { return 0 }
+        let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+        let projects = ProjectStore(store: store)
+        let today = store.today()
+        let akimat = try await user("akimat.KZ-35")
+        func input(_ name: String, settlement: String, object: ObjectType, work: WorkType, republican: Int64, jobs: Int?, permanent: Int?, starts: Int, months: Int) -> ProjectInput {
+            ProjectInput(programme: .roadmap, districtID: district, settlement: settlement, name: name, objectType: object, workType: work, nationalFund: Money(tenge: 0),
+                         republican: Money(tenge: republican), localBudget: Money(tenge: republican / 10), cofinancing: Money(tenge: 0), domesticCost: Money(tenge: republican),
+                         designDocs: true, expertisePassed: true, startsOn: today.adding(days: starts), endsOn: today.adding(days: starts).adding(months: months),
+                         jobsCreated: jobs, permanentJobs: permanent, averageWage: Money(tenge: 180_000))
+        }
+        let road = try await projects.create(input("Топар — Абай жолын жөндеу (демо)", settlement: "Топар", object: .roads, work: .repair, republican: 370_000_000, jobs: 37, permanent: 4, starts: -45, months: 6), by: akimat)
+        let school = try await projects.create(input("Қарабас кентінде мектеп салу (демо)", settlement: "Қарабас", object: .socialCultural, work: .newConstruction, republican: 900_000_000, jobs: 60, permanent: 25, starts: 30, months: 12), by: akimat)
+        _ = try await projects.create(input("Абай қаласындағы саябақты абаттандыру (демо)", settlement: "Абай", object: .landscaping, work: .repair, republican: 80_000_000, jobs: nil, permanent: nil, starts: 60, months: 4), by: akimat)
+        for id in [road, school] {
+            try await projects.act(id, .propose, StepInput(on: today.adding(days: -60)), env: env, by: akimat)
+            try await projects.act(id, .compile, StepInput(on: today.adding(days: -58)), env: env, by: try await user("coordinator.KZ-35"))
+        }
+        try await projects.act(road, .approveRegional, StepInput(on: today.adding(days: -55), decision: "Хаттама №3 (демо)", referralQuota: 8), env: env, by: try await user("commission.KZ-35"))
+        try await projects.act(road, .consolidate, StepInput(on: today.adding(days: -53)), env: env, by: try await user("ministry.officer"))
+        try await projects.act(road, .select, StepInput(on: today.adding(days: -52), decision: "ЖТ хаттамасы №2 (демо)"), env: env, by: try await user("working-group"))
+        let iac = try await user("interagency")
+        for year in Set([today.adding(days: -45).year, today.adding(days: 30).year]) {
+            try await projects.setFunds(year: year, programme: .roadmap, amount: Money(tenge: 5_000_000_000), decision: "ВАК хаттамасы №1 (демо)", on: today.adding(days: -51), by: iac)
+        }
+        try await projects.act(road, .approve, StepInput(on: today.adding(days: -50), decision: "ВАК хаттамасы №1 (демо)"), env: env, by: iac)
+        try await projects.setParties(road, contractorID: try await org("contractor.KZ-35"), contractorJobs: 27, subcontractors: [(try await org("subcontractor.KZ-35"), 10)], by: akimat)
+        try await projects.act(road, .start, StepInput(on: today.adding(days: -45)), env: env, by: akimat)
+        return 3
+    }
+}
