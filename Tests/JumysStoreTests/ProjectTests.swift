@@ -113,6 +113,46 @@ import Testing
         }
     }
 
+    @Test func localContentCofinancingAndTheDirection4QuotaAreChecked() async throws {
+        try await withCases { f in
+            let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
+            let ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group"), iac = try await user(f, "interagency")
+            let projects = ProjectStore(store: f.store)
+            // E8: 359,999,999.99 of 400,000,000 is a tiyn short of 90 %; 360,000,000 is exactly 90 %.
+            var i = try await input(f)
+            i.domesticCost = Money(string: "359999999.99")
+            let poor = try await projects.create(i, by: akimat)
+            #expect(await codes { try await projects.act(poor, .propose, StepInput(), env: f.env, by: akimat) } == ["project_local_content"])
+            i.domesticCost = Money(tenge: 360_000_000)
+            try await projects.update(poor, i, by: akimat)
+            try await projects.act(poor, .propose, StepInput(), env: f.env, by: akimat)
+            // E10: a direction 4 project needs 10 % from the local budget and 10 % from entrepreneurs (from 2014).
+            var rural = try await input(f, jobs: 20, programme: .programmeDirection4, republican: 70_000_000)
+            rural.localBudget = Money(tenge: 10_000_000); rural.cofinancing = Money(tenge: 5_000_000); rural.domesticCost = Money(tenge: 80_000_000)
+            let dir4 = try await projects.create(rural, by: akimat)
+            #expect(await codes { try await projects.act(dir4, .propose, StepInput(), env: f.env, by: akimat) } == ["project_cofinancing"])
+            rural.republican = Money(tenge: 60_000_000); rural.localBudget = Money(tenge: 10_000_000); rural.cofinancing = Money(tenge: 10_000_000)
+            try await projects.update(dir4, rural, by: akimat)
+            try await projects.act(dir4, .propose, StepInput(), env: f.env, by: akimat)
+            try await projects.act(dir4, .compile, StepInput(), env: f.env, by: coord)
+            // E10: at most ⌊20 × 50 %⌋ = 10 of its jobs go to participants by referral.
+            #expect(await codes { try await projects.act(dir4, .approveRegional, StepInput(decision: "№4", referralQuota: 11), env: f.env, by: commission) } == ["project_quota_range"])
+            try await projects.act(dir4, .approveRegional, StepInput(decision: "№4", referralQuota: 10), env: f.env, by: commission)
+            #expect(try await projects.project(dir4, for: ministry)?.participant_max == 10)
+            // The regional commission may reject (with the reason); the interagency commission may remove (with the reason).
+            try await projects.act(poor, .compile, StepInput(), env: f.env, by: coord)
+            #expect(await codes { try await projects.act(poor, .rejectRegional, StepInput(decision: "№4"), env: f.env, by: commission) } == ["note_required"])
+            try await projects.act(poor, .rejectRegional, StepInput(decision: "№4", note: "Нет экспертизы"), env: f.env, by: commission)
+            #expect(try await projects.project(poor, for: ministry)?.state == "regional_rejected")
+            try await projects.act(dir4, .consolidate, StepInput(), env: f.env, by: ministry)
+            try await projects.act(dir4, .select, StepInput(decision: "РГ №3"), env: f.env, by: wg)
+            try await projects.act(dir4, .remove, StepInput(decision: "МВК №4", note: "Нет средств"), env: f.env, by: iac)
+            #expect(try await projects.project(dir4, for: ministry)?.state == "removed")
+            // A step from the wrong stage is refused by name.
+            #expect(await codes { try await projects.act(dir4, .approve, StepInput(decision: "МВК №4"), env: f.env, by: iac) } == ["project_step_not_allowed"])
+        }
+    }
+
     @Test func thirtySevenJobsNeedEightReferralsAndTheBonusIsDueInThreeWorkingDays() async throws {
         try await withCases { f in
             let cw = try await user(f, "caseworker.KZ-35"), contractor = try await user(f, "contractor.KZ-35"), sub = try await user(f, "subcontractor.KZ-35")
