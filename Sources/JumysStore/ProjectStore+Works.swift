@@ -128,7 +128,8 @@ extension ProjectStore {
         let months = Self.reportMonths(p, today: today).map { String(format: "%04d-%02d", $0.year, $0.month) }
         var errors: [FieldError] = []
         if !months.contains(month) { errors.append(FieldError("month", "project_report_month")) }
-        let previous = try await reports(of: id).filter { $0.month < month }.last
+        let earlier = try await reports(of: id)
+        let previous = earlier.filter { $0.month < month }.last
         if r.workDonePercent.units < 0 || r.workDonePercent > FixedDecimal(100) { errors.append(FieldError("work_done_percent", "project_percent_invalid")) }
         if let prev = previous, r.workDonePercent.units < prev.work_done_percent { errors.append(FieldError("work_done_percent", "project_percent_back", ["previous": FixedDecimal(units: prev.work_done_percent).description])) }
         if r.workDoneAmount.tiyn < 0 || r.workDoneAmount.tiyn > p.cost_total { errors.append(FieldError("work_done_amount", "amount_invalid")) }
@@ -136,7 +137,7 @@ extension ProjectStore {
         if r.jobsByReferral < 0 || r.jobsByReferral > r.jobsFilled { errors.append(FieldError("jobs_by_referral", "project_referred_jobs")) }
         if r.referredAverageWage.tiyn < 0 || (r.jobsByReferral > 0 && r.referredAverageWage.tiyn == 0) { errors.append(FieldError("referred_avg_wage", "amount_invalid")) }
         if date > today { errors.append(FieldError("on", "date_future")) }
-        let existing = try await reports(of: id).first { $0.month == month }
+        let existing = earlier.first { $0.month == month }
         if let e = existing, e.state != "returned" { errors.append(FieldError("month", "project_report_exists")) }
         guard errors.isEmpty, let y = Int(month.prefix(4)), let m = Int(month.suffix(2)) else { throw FieldErrors(errors: errors) }
         let due = try Rules.reportDeadline(report: Self.reportKind(p), periodYear: y, periodMonth: m, env.context(on: date)).value
@@ -292,9 +293,13 @@ extension ProjectStore {
 
     /// The compliance of one project, read from the data.
     public func compliance(of p: ProjectRow, env: RulesEnvironment, today: CivilDate) async throws -> Compliance {
+        Self.compliance(of: p, hires: try await hires(of: p.id), parties: try await parties(of: p.id), reports: try await reports(of: p.id), env: env, today: today)
+    }
+
+    /// The compliance of one project from rows already read (the project card has them).
+    public static func compliance(of p: ProjectRow, hires: [HireRow], parties: [PartyRow], reports: [ReportRow], env: RulesEnvironment, today: CivilDate) -> Compliance {
         let dues = DueDates(env: env)
-        return Self.compliance(p, hires: try await hires(of: p.id), parties: try await parties(of: p.id), reports: try await reports(of: p.id),
-                               dueDates: { dues.due(Self.reportKind(p), $0, $1) }, today: today)
+        return compliance(p, hires: hires, parties: parties, reports: reports, dueDates: { dues.due(reportKind(p), $0, $1) }, today: today)
     }
 
     /// One line of the board: a project with its compliance.

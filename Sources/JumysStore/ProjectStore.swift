@@ -101,18 +101,23 @@ public struct ProjectStore: Sendable {
         }
     }
 
-    /// May this user act for `body` on this project? The body must be the user's, and a territorial body's
-    /// territory must hold the project.
-    func may(_ user: UserContext, as body: ProjectBody, on p: ProjectRow) async throws -> Bool {
-        guard try await self.body(of: user) == body else { return false }
+    /// The body a user acts for on this project: the user's body when its territory holds the project (a district
+    /// akimat its district, a region's bodies their region, a contractor its own projects), else nil.
+    public func body(of user: UserContext, on p: ProjectRow) async throws -> ProjectBody? {
+        guard let body = try await self.body(of: user) else { return nil }
+        let holds: Bool
         switch body {
-        case .akimat:
-            if let d = user.districtID { return d == p.district_id }
-            return user.regionISO == p.region_iso
-        case .coordinator, .regionalCommission: return user.regionISO == p.region_iso
-        case .ministry, .workingGroup, .interagencyCommission: return true
-        case .contractor: return user.organisationID == p.contractor_id
+        case .akimat: holds = user.districtID.map { $0 == p.district_id } ?? (user.regionISO == p.region_iso)
+        case .coordinator, .regionalCommission: holds = user.regionISO == p.region_iso
+        case .ministry, .workingGroup, .interagencyCommission: holds = true
+        case .contractor: holds = user.organisationID == p.contractor_id
         }
+        return holds ? body : nil
+    }
+
+    /// May this user act for `body` on this project?
+    func may(_ user: UserContext, as body: ProjectBody, on p: ProjectRow) async throws -> Bool {
+        try await self.body(of: user, on: p) == body
     }
 
     struct Refusal: Encodable, Sendable { let step: String; let state: String; let role: String }
@@ -394,11 +399,11 @@ public struct ProjectStore: Sendable {
             if total <= 0 { errors.append(FieldError("cost_republican", "project_cost_required")) }
             if let e = input.endsOn, e < (CivilDate(iso: p.starts_on) ?? e) { errors.append(FieldError("ends_on", "end_before_start")) }
             guard errors.isEmpty else { break }
-            // An amended project keeps the commission's quota while it still fits the new jobs; otherwise the least quota applies.
-            let least = try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: nil, rules: rules).quota
-            var quota = input.referralQuota ?? p.referral_quota ?? least
-            if input.referralQuota == nil, !(try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: quota, rules: rules).errors.isEmpty) { quota = least }
-            let checked = try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: quota, rules: rules)
+            // An amended project keeps the commission's quota while it still fits the new jobs; otherwise the least quota
+            // applies. A quota the commission asks for must fit.
+            let kept = try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: input.referralQuota ?? p.referral_quota, rules: rules)
+            let checked = input.referralQuota == nil && !kept.errors.isEmpty
+                ? try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: nil, rules: rules) : kept
             errors += checked.errors
             if p.stateValue == .approved { errors += try await fundsProblems(year: p.year, programme: p.programme, adding: total, excluding: id) }
             set += [("jobs_created", jobs), ("permanent_jobs", perm), ("cost_republican", republican.tiyn), ("cost_national_fund", fund.tiyn), ("cost_total", total),

@@ -146,20 +146,15 @@ struct ProjectAPIRoutes: RouteCollection {
         let f = try Self.filter(req)
         let store = ProjectStore(store: req.jumys.store)
         let lines = try await store.board(f, for: user, env: try await req.jumys.rules.current(), today: store.today())
-        var groups: [String: ProjectRoutes.Tally] = [:]
-        var total = ProjectRoutes.Tally()
-        for l in lines {
-            let key = f.region == nil && f.district == nil ? l.project.region_iso : String(l.project.district_id)
-            groups[key, default: ProjectRoutes.Tally()].add(l.compliance)
-            total.add(l.compliance)
-        }
+        let byRegion = f.region == nil && f.district == nil
+        let (groups, total) = ProjectRoutes.tallies(lines, byRegion: byRegion, names: nil)
         func json(_ t: ProjectRoutes.Tally) -> [(String, RuleOutput)] {
             [("projects", .count(t.projects)), ("met", .count(t.met)), ("at_risk", .count(t.atRisk)), ("breached", .count(t.breached)),
              ("wage_breaches", .count(t.wage)), ("bonuses_overdue", .count(t.bonus)), ("late_reports", .count(t.late))]
         }
-        let level = f.region == nil && f.district == nil ? "region" : "district"
+        let level = byRegion ? "region" : "district"
         return JSONText.response(RuleOutput.object([("level", .text(level)),
-                                                    ("rows", .list(groups.sorted { $0.key < $1.key }.map { .object([(level, .text($0.key))] + json($0.value)) })),
+                                                    ("rows", .list(groups.map { .object([(level, .text($0.key))] + json($0.tally)) })),
                                                     ("total", .object(json(total)))]).json)
     }
 }

@@ -20,6 +20,24 @@ extension ProjectRoutes {
         }
     }
 
+    /// The board's lines grouped by region (for the nation) or by district, sorted by name, with the total.
+    static func tallies(_ lines: [ProjectStore.BoardLine], byRegion: Bool, names: Names?) -> (groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)], total: Tally) {
+        var total = Tally()
+        var groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)] = []
+        var index: [String: Int] = [:]
+        for l in lines {
+            total.add(l.compliance)
+            let p = l.project
+            let key = byRegion ? p.region_iso : String(p.district_id)
+            if index[key] == nil {
+                index[key] = groups.count
+                groups.append((key, names.map { byRegion ? $0.region(p.region_iso) : $0.district(p.district_id) } ?? key, p.region_iso, byRegion ? nil : p.district_id, Tally()))
+            }
+            groups[index[key]!].tally.add(l.compliance)
+        }
+        return (groups.sorted { $0.name < $1.name }, total)
+    }
+
     /// Per nation (by region), per region (by district) or per district (by project): quota met / at risk /
     /// breached, wage-floor breaches, overdue bonuses and late reports, each number a link to the projects behind it.
     @Sendable func board(req: Request) async throws -> Response {
@@ -29,24 +47,13 @@ extension ProjectRoutes {
         let store = Self.store(req)
         let names = try await Names.load(req, ctx.lang)
         let lines = try await store.board(ProjectStore.Filter(region: q.region, district: q.district), for: user, env: try await req.jumys.rules.current(), today: store.today())
-        var total = Tally()
-        var groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)] = []
-        var index: [String: Int] = [:]
-        for l in lines {
-            total.add(l.compliance)
-            let (key, name, region, district): (String, String, String?, Int?) = q.region == nil && q.district == nil
-                ? (l.project.region_iso, names.region(l.project.region_iso), l.project.region_iso, nil)
-                : (String(l.project.district_id), names.district(l.project.district_id), l.project.region_iso, l.project.district_id)
-            if index[key] == nil { index[key] = groups.count; groups.append((key, name, region, district, Tally())) }
-            groups[index[key]!].tally.add(l.compliance)
-        }
-        groups.sort { $0.name < $1.name }
+        let (groups, total) = Self.tallies(lines, byRegion: q.region == nil && q.district == nil, names: names)
         func cell(_ n: Int, region: String?, district: Int?, status: String? = nil, flag: String? = nil) -> Node<HTML.TableRowContext> {
             .td(.class("num"), n == 0 ? .text("0") : .a(.href(ListQuery.link(region: region, district: district, status: status, flag: flag)), .text(String(n))))
         }
         func row(_ name: Node<HTML.BodyContext>, _ t: Tally, region: String?, district: Int?) -> Node<HTML.TableContext> {
             .tr(.th(.attribute(named: "scope", value: "row"), name),
-                .td(.class("num"), .a(.href(ListQuery.link(region: region, district: district) + (region == nil && district == nil ? "?" : "&") + "state=approved"), .text(String(t.projects)))),
+                cell(t.projects, region: region, district: district, flag: "all"),
                 cell(t.met, region: region, district: district, status: "met"), cell(t.atRisk, region: region, district: district, status: "at_risk"),
                 cell(t.breached, region: region, district: district, status: "breached"), cell(t.wage, region: region, district: district, flag: "wage"),
                 cell(t.bonus, region: region, district: district, flag: "bonus"), cell(t.late, region: region, district: district, flag: "late"))

@@ -21,27 +21,20 @@ extension ProjectRoutes {
         let k = FormKit(ctx: ctx, errors: errors, values: values)
         let env = try await req.jumys.rules.current()
         let today = store.today()
-        let names = try await Names.load(req, ctx.lang)
-        let body = try await store.body(of: user)
-        let c = try await store.compliance(of: p, env: env, today: today)
+        // The user's body when its territory holds the project; the forms of its steps are shown only then.
+        let body = try await store.body(of: user, on: p)
         let steps = try await store.steps(of: id), hires = try await store.hires(of: id), reports = try await store.reports(of: id)
+        let partyRows = try await store.parties(of: id)
+        let c = ProjectStore.compliance(of: p, hires: hires, parties: partyRows, reports: reports, env: env, today: today)
         let saving = try await store.saving(of: id)
         let vacancies = try await LabourStore(store: req.jumys.store).vacancies(forProject: id)
-        let mine: Bool = {
-            switch body {
-            case .akimat: return user.districtID.map { $0 == p.district_id } ?? (user.regionISO == p.region_iso)
-            case .coordinator, .regionalCommission: return user.regionISO == p.region_iso
-            case .contractor: return user.organisationID == p.contractor_id
-            case .ministry, .workingGroup, .interagencyCommission: return true
-            case nil: return false
-            }
-        }()
-        let available = ProjectStep.allCases.filter { mine && $0.body == body && $0.from.contains(p.stateValue) }
+        let shown = Set(partyRows.map(\.organisation_id) + hires.map(\.organisation_id) + vacancies.map(\.employer_id) + [p.contractor_id].compactMap { $0 })
+        let names = try await Names.load(req, ctx.lang, organisations: shown)
+        let available = ProjectStep.allCases.filter { $0.body == body && $0.from.contains(p.stateValue) }
         let explanation = (try? JSONDecoder().decode([ExplanationStep].self, from: Data((p.quota_explanation ?? "[]").utf8))) ?? []
         let consolidated = available.contains(.replace) ? try await store.list(ProjectStore.Filter(state: .consolidated, programme: p.programmeValue, year: p.year), for: user).filter { $0.id != id } : []
-        let contractors = try await OrganisationRecord.query(on: req.jumys.store.db).filter(\.$kind == OrganisationKind.contractor.rawValue).sort(\.$code).all()
+        let contractors = body != .akimat ? [] : try await OrganisationRecord.query(on: req.jumys.store.db).filter(\.$kind == OrganisationKind.contractor.rawValue).sort(\.$code).all()
             .filter { $0.regionISO == nil || $0.regionISO == p.region_iso }.map { (String($0.id!), LabourMarketRoutes.orgName($0, ctx.lang)) }
-        let partyRows = try await store.parties(of: id)
         let dueMonths = ProjectStore.reportMonths(p, today: today).map { String(format: "%04d-%02d", $0.year, $0.month) }
         let reportByMonth = Dictionary(uniqueKeysWithValues: reports.map { ($0.month, $0) })
         let openMonths = dueMonths.filter { m in reportByMonth[m].map { $0.state == "returned" } ?? true }
@@ -88,7 +81,7 @@ extension ProjectRoutes {
             guard let due = h.bonus_due else { return .text("—") }
             let overdue = h.bonusOverdue(today: today)
             let text: String = h.bonus_paid_on.map { ctx.t("bonus.paid", ["date": $0, "due": due]) } ?? ctx.t(overdue ? "bonus.overdue" : "bonus.due", ["date": due])
-            let canPay = h.bonus_paid_on == nil && user.canWrite && ((user.role == .contractor && user.organisationID == h.organisation_id) || (body == .akimat && mine))
+            let canPay = h.bonus_paid_on == nil && user.canWrite && ((user.role == .contractor && user.organisationID == h.organisation_id) || body == .akimat)
             let tag = overdue ? "tag late" : (h.bonus_paid_on != nil ? "tag ok" : "tag")
             return .group(.text(Self.tenge(h.bonus_amount) + " "), .span(.class(tag), .text(text)), canPay ? payForm(h) : .empty)
         }
@@ -109,7 +102,7 @@ extension ProjectRoutes {
         func reportRow(_ m: String) -> Node<HTML.TableContext> {
             let r = reportByMonth[m]
             let late = r.map { $0.late(today: today) } ?? false
-            let checkable = r?.state == "submitted" && body == .akimat && mine
+            let checkable = r?.state == "submitted" && body == .akimat
             let state: String = r.map { ctx.t("report_state.\($0.state)") } ?? ctx.t("report_state.missing")
             let pct: String = r.map { FixedDecimal(units: $0.work_done_percent).description + " %" } ?? ""
             let amount: String = r.map { Self.tenge($0.work_done_amount) } ?? ""
@@ -168,7 +161,7 @@ extension ProjectRoutes {
                 .thead(.tr(.th(.text(ctx.t("project.party"))), .th(.text(ctx.t("project.party_role"))), .th(.text(ctx.t("project.party_jobs"))), .th(.text(ctx.t("project.referral_quota"))),
                            .th(.text(ctx.t("project.referred"))), .th(.text(ctx.t("project.status"))))),
                 .tbody(.forEach(c.parties) { partyRow($0) })))
-        let partiesForm: Node<HTML.BodyContext> = !(body == .akimat && mine && ![ProjectState.removed, .replaced, .regionalRejected, .completed].contains(p.stateValue)) ? .empty :
+        let partiesForm: Node<HTML.BodyContext> = !(body == .akimat && ![ProjectState.removed, .replaced, .regionalRejected, .completed].contains(p.stateValue)) ? .empty :
             .form(.method(.post), .action("/projects/\(id)/parties"), .class("panel"), ctx.csrfField(),
                 .h3(.text(ctx.t("project.parties"))), .p(.class("hint"), .text(ctx.t("project.parties.hint"))),
                 k.select("contractor_id", ctx.t("project.contractor"), options: contractors), k.text("contractor_jobs", ctx.t("project.party_jobs")),
@@ -182,7 +175,7 @@ extension ProjectRoutes {
                 k.text("title", ctx.t("vacancies.position")), k.text("isco", ctx.t("vacancies.isco")), k.text("wage", ctx.t("vacancies.wage")),
                 k.text("places", ctx.t("vacancies.places")), k.text("valid_from", ctx.t("vacancies.from"), hint: "YYYY-MM-DD"), k.text("valid_until", ctx.t("vacancies.until"), hint: "YYYY-MM-DD"),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("project.vacancy.open"))))
-        let reportForm: Node<HTML.BodyContext> = !(body == .contractor && mine && !openMonths.isEmpty) ? .empty :
+        let reportForm: Node<HTML.BodyContext> = !(body == .contractor && !openMonths.isEmpty) ? .empty :
             .form(.method(.post), .action("/projects/\(id)/reports"), .class("panel"), ctx.csrfField(),
                 .h3(.text(ctx.t("report.submit"))), .p(.class("hint"), .text(ctx.t("report.submit.hint"))),
                 k.select("month", ctx.t("report.month"), options: openMonths.map { ($0, $0) }, blank: false),
@@ -207,7 +200,7 @@ extension ProjectRoutes {
             Layout.errorSummary(ctx, errors),
             .h1(.text(p.name), .span(.class("muted"), .text(" · " + p.number))),
             summary,
-            p.stateValue == .draft && body == .akimat && mine ? .p(.a(.href("/projects/\(id)/edit"), .class("button secondary"), .text(ctx.t("project.edit")))) : .empty,
+            p.stateValue == .draft && body == .akimat ? .p(.a(.href("/projects/\(id)/edit"), .class("button secondary"), .text(ctx.t("project.edit")))) : .empty,
             .group(available.map(stepForm)),
             quotaSection,
             partiesForm,

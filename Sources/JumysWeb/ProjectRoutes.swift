@@ -39,11 +39,13 @@ struct ProjectRoutes: RouteCollection {
     /// Names of regions, districts and organisations in the page's language.
     struct Names {
         let regions: [String: RegionRecord], districts: [Int: DistrictRecord], orgs: [Int: OrganisationRecord], lang: Lang
-        static func load(_ req: Request, _ lang: Lang) async throws -> Names {
+        /// Regions and districts, and only the organisations the page shows (employers run to the thousands).
+        static func load(_ req: Request, _ lang: Lang, organisations: Set<Int> = []) async throws -> Names {
             let db = req.jumys.store.db
+            let orgs = organisations.isEmpty ? [] : try await OrganisationRecord.query(on: db).filter(\.$id ~~ Array(organisations)).all()
             return Names(regions: Dictionary(uniqueKeysWithValues: try await RegionRecord.query(on: db).all().map { ($0.id!, $0) }),
                          districts: Dictionary(uniqueKeysWithValues: try await DistrictRecord.query(on: db).all().map { ($0.id!, $0) }),
-                         orgs: Dictionary(uniqueKeysWithValues: try await OrganisationRecord.query(on: db).all().map { ($0.id!, $0) }), lang: lang)
+                         orgs: Dictionary(uniqueKeysWithValues: orgs.map { ($0.id!, $0) }), lang: lang)
         }
         func region(_ iso: String) -> String { regions[iso].map { ScopeNames.localized(kk: $0.nameKk, ru: $0.nameRu, en: $0.nameEn, lang) } ?? iso }
         func district(_ id: Int) -> String { districts[id].map { ScopeNames.localized(kk: $0.nameKk, ru: $0.nameRu, en: $0.nameEn, lang) } ?? String(id) }
@@ -76,7 +78,7 @@ struct ProjectRoutes: RouteCollection {
             district = (try? req.query.get(String.self, at: "district")).flatMap { Int($0) }
             state = (try? req.query.get(String.self, at: "state")).flatMap(ProjectState.init(rawValue:))
             status = (try? req.query.get(String.self, at: "status")).flatMap(QuotaStatus.init(rawValue:))
-            flag = (try? req.query.get(String.self, at: "flag")).flatMap { ["wage", "bonus", "late"].contains($0) ? $0 : nil }
+            flag = (try? req.query.get(String.self, at: "flag")).flatMap { ["all", "wage", "bonus", "late"].contains($0) ? $0 : nil }
             programme = (try? req.query.get(String.self, at: "programme")).flatMap(ProjectProgramme.init(rawValue:))
         }
         var filter: ProjectStore.Filter { ProjectStore.Filter(region: region, district: district, state: state, programme: programme) }
@@ -87,6 +89,7 @@ struct ProjectRoutes: RouteCollection {
         }
     }
 
+    /// Whether a board line is behind a number of the board; `flag=all` is every project the board counts.
     static func matches(_ c: ProjectStore.Compliance, status: QuotaStatus?, flag: String?) -> Bool {
         if let s = status, c.status != s { return false }
         switch flag {

@@ -43,6 +43,7 @@ import Testing
         family("step", ProjectStep.self)
         for s in ProjectStep.allCases { used.insert("step.\(s.rawValue).hint"); used.insert("step.\(s.rawValue).do") }
         for s in ["submitted", "accepted", "returned", "missing"] { used.insert("report_state.\(s)") }
+        for f in ["all", "wage", "bonus", "late"] { used.insert("board.\(f)") }
         for s in ["recorded", "reviewed", "directed", "declined"] { used.insert("saving_state.\(s)") }
         for s in ["contractor", "subcontractor"] { used.insert("party_role.\(s)") }
         for c in Rules.priorityCriteria { used.insert("criterion.\(c)") }

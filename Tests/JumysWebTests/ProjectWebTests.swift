@@ -96,6 +96,8 @@ import Vapor
             let analyst = try await browser(app, "analyst")
             let board = try await analyst.request(.GET, "/projects/board?region=KZ-35")
             #expect(board.status == .ok && board.body.contains("district=") && board.body.contains("status=at_risk") && board.body.contains("Абайский район"))
+            #expect(board.body.contains("flag=all"))
+            #expect(try await analyst.request(.GET, "/projects?region=KZ-35&flag=all").body.contains("Ремонт дороги Топар — Абай"))
             let atRisk = try await analyst.request(.GET, "/projects?region=KZ-35&status=at_risk")
             #expect(atRisk.body.contains("Ремонт дороги Топар — Абай") && atRisk.body.contains("под угрозой"))
             try await hire(7)
