@@ -291,6 +291,10 @@ public enum RuleCatalogue {
             }
             return try Rules.reportDeadline(report: i.choice("report", Rules.Report.self), periodYear: y, periodMonth: m, c).map { .date($0) }
         },
+        RuleSpec(name: "loan_monitoring_deadline", references: ["C7", "H2"], summary: "When the local body's half-year monitoring of loans is due",
+                 inputs: [I(name: "year", type: "year", description: "the year monitored"), I(name: "half", type: "1 | 2", description: "its first or second half")], output: "date") { i, c in
+            try Rules.loanMonitoringDeadline(year: i.int("year"), half: i.int("half"), c).map { .date($0) }
+        },
         RuleSpec(name: "forecast_deadline", references: ["G6", "H2"], summary: "When central bodies' forecast of jobs is due and the years it covers",
                  inputs: [I(name: "year", type: "year", description: "the reporting year")], output: "{due, first_year, last_year}") { i, c in
             try Rules.forecastDeadline(year: i.int("year"), c).map { .object([("due", .date($0.due)), ("first_year", .count($0.years.lowerBound)), ("last_year", .count($0.years.upperBound))]) }

@@ -8,6 +8,9 @@ public struct ScheduleLine: Sendable, Equatable {
     public let principal: Money
     public let interest: Money
     public let balance: Money
+    public init(n: Int, date: CivilDate, principal: Money, interest: Money, balance: Money) {
+        self.n = n; self.date = date; self.principal = principal; self.interest = interest; self.balance = balance
+    }
 }
 
 extension Rules {

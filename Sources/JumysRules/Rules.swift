@@ -283,6 +283,21 @@ public enum Rules {
                                         ExplanationStep(rule: "H2", text: "by the \(day.value)th of the month after \(String(format: "%04d-%02d", periodYear, periodMonth)): \(t.raw.iso)" + (t.raw != t.due ? "; a day off, so the next working day \(t.due.iso)" : ""))])
     }
 
+    /// C7: the local body's half-year monitoring of the loans: the first half of a year by 10 September of that year,
+    /// the second half by 10 March of the next, moved to the next working day (H2).
+    public static func loanMonitoringDeadline(year: Int, half: Int, _ c: RuleContext) throws -> Explained<CivilDate> {
+        guard (1991...2100).contains(year) else { throw RuleInputError("year", "expected a year between 1991 and 2100") }
+        guard half == 1 || half == 2 else { throw RuleInputError("half", "expected 1 or 2") }
+        let month = half == 1 ? 9 : 3, dueYear = half == 1 ? year : year + 1
+        let name = half == 1 ? "loan_monitoring_day_september" : "loan_monitoring_day_march"
+        let periodEnd = CivilDate(year: year, month: half == 1 ? 6 : 12, day: half == 1 ? 30 : 31)!
+        let day = try c.on(periodEnd).p(name)
+        let nominal = CivilDate(year: dueYear, month: month, day: min(Int(day.value.wholeValue ?? 10), CivilDate.daysIn(month: month, year: dueYear)))!
+        let due = c.calendar.onOrNextWorkingDay(nominal)
+        return Explained(due, steps: [.uses("C7", name, day),
+                                      ExplanationStep(rule: "H2", text: "half \(half) of \(year) is monitored by \(nominal.iso)" + (nominal != due ? "; a day off, so the next working day \(due.iso)" : ""))])
+    }
+
     /// G6: central bodies send the forecast of jobs for the coming years (the reporting year and the ones after it,
     /// `forecast_years` in all) and last year's jobs created by a day of February, moved to the next working day (H2).
     public static func forecastDeadline(year: Int, _ c: RuleContext) throws -> Explained<(due: CivilDate, years: ClosedRange<Int>)> {

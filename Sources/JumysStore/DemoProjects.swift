@@ -6,7 +6,7 @@ import SQLKit
 
 extension DemoData {
     /// Demonstration infrastructure projects in Karaganda Region, each taken through the pipeline by the demo
-    /// accounts of its bodies: one with works under way (and the year's funds), one waiting for the regional
+    /// accounts of its bodies: one with works under way (drawing on the year's limit), one waiting for the regional
     /// commission, one draft without its jobs figures. Added once, when there are no projects; dates are relative
     /// to today so that the quota board has something current to show.
     public static func loadProjects(into store: Store) async throws -> Int {
@@ -44,12 +44,27 @@ extension DemoData {
         try await projects.act(road, .consolidate, StepInput(on: today.adding(days: -53)), env: env, by: try await user("ministry.officer"))
         try await projects.act(road, .select, StepInput(on: today.adding(days: -52), decision: "ЖТ хаттамасы №2 (демо)"), env: env, by: try await user("working-group"))
         let iac = try await user("interagency")
-        for year in Set([today.adding(days: -45).year, today.adding(days: 30).year]) {
-            try await projects.setFunds(year: year, programme: .roadmap, amount: Money(tenge: 5_000_000_000), decision: "ВАК хаттамасы №1 (демо)", on: today.adding(days: -51), by: iac)
-        }
+        try await allocateDemoLimits(store, years: Set([today.adding(days: -45).year, today.adding(days: 30).year]), on: today.adding(days: -51))
         try await projects.act(road, .approve, StepInput(on: today.adding(days: -50), decision: "ВАК хаттамасы №1 (демо)"), env: env, by: iac)
         try await projects.setParties(road, contractorID: try await org("contractor.KZ-35"), contractorJobs: 27, subcontractors: [(try await org("subcontractor.KZ-35"), 10)], by: akimat)
         try await projects.act(road, .start, StepInput(on: today.adding(days: -45)), env: env, by: akimat)
         return 3
+    }
+
+    /// The demo years' national limits of every direction, split between the regions by the shipped labour force and
+    /// approved by the interagency commission (F1). Years already allocated are left alone.
+    static func allocateDemoLimits(_ store: Store, years: Set<Int>, on date: CivilDate) async throws {
+        let dir = Directory(store: store)
+        guard let ministry = try await dir.credentials(login: "ministry.officer")?.user, let iac = try await dir.credentials(login: "interagency")?.user else { return }
+        let limits = LimitStore(store: store)
+        let totals: [FundingDirection: Int64] = [.roadmapProjects: 150_000_000_000, .roadmapCredit: 60_000_000_000, .programmeTraining: 40_000_000_000,
+                                                 .programmeBusiness: 20_000_000_000, .programmeRelocation: 15_000_000_000, .programmeProjects: 10_000_000_000]
+        for year in years.sorted() {
+            let done = Set(try await limits.allocations(year: year).filter { $0.state == "approved" }.map(\.direction))
+            for (direction, tenge) in totals.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where !done.contains(direction.rawValue) {
+                let id = try await limits.propose(year: year, direction: direction, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, on: date, by: ministry)
+                try await limits.approve(allocation: id, decision: "ВАК хаттамасы №1 (демо)", on: date, by: iac)
+            }
+        }
     }
 }

@@ -228,6 +228,13 @@ extension ProjectStore {
         try await store.write(as: user.actor) { ctx in
             try await ctx.sql.update("project_savings").set("state", to: SQLBind(target == nil ? "declined" : "directed")).set("target_project_id", to: SQLBind(target))
                 .set("decided_on", to: SQLBind(date.iso)).set("decision", to: SQLBind(d)).where("id", .equal, SQLBind(s.id)).where("state", .equal, SQLBind("reviewed")).run()
+            // E11: the saving goes back to the limit it came from (what the project committed and did not spend);
+            // a project it is directed to draws it from there when approved.
+            let reference = "project:\(id)"
+            let rows = try await LimitStore.commitments(ctx.sql, kind: .project, reference: reference)
+            let unspent = rows.reduce(Int64(0)) { $0 + $1.amount - $1.spent }
+            try await LimitStore.release(ctx, kind: .project, reference: reference, amount: unspent, on: date, change: .savingsReturn,
+                                         reason: target.map { "E11 → project \($0)" } ?? "E11", decision: d)
             try ctx.audit("saving_decision", entity: "project", id: String(id), after: ["target": target.map(String.init) ?? "", "decision": d, "on": date.iso])
         }
     }

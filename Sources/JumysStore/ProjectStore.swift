@@ -387,8 +387,7 @@ public struct ProjectStore: Sendable {
             replacement = r
             set.append(("replaced_by_id", rid))
             details["replacement"] = r.number
-        case .approve, .add:
-            errors += try await fundsProblems(year: p.year, programme: p.programme, adding: p.cost_total, excluding: id)
+        case .approve, .add: break
         case .amend:
             let jobs = input.jobsCreated ?? p.jobs_created ?? 0, perm = input.permanentJobs ?? p.permanent_jobs ?? 0
             if !(1...1_000_000).contains(jobs) { errors.append(FieldError("jobs_created", "project_jobs_invalid")) }
@@ -405,7 +404,6 @@ public struct ProjectStore: Sendable {
             let checked = input.referralQuota == nil && !kept.errors.isEmpty
                 ? try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: nil, rules: rules) : kept
             errors += checked.errors
-            if p.stateValue == .approved { errors += try await fundsProblems(year: p.year, programme: p.programme, adding: total, excluding: id) }
             set += [("jobs_created", jobs), ("permanent_jobs", perm), ("cost_republican", republican.tiyn), ("cost_national_fund", fund.tiyn), ("cost_total", total),
                     ("referral_quota", checked.quota), ("permanent_quota", checked.permanent), ("participant_max", checked.participantMax),
                     ("quota_explanation", try CaseStore.explanationJSON(checked.steps))]
@@ -441,10 +439,30 @@ public struct ProjectStore: Sendable {
                 guard m.count == 1 else { throw FieldErrors(errors: [FieldError("replacement_id", "project_changed")]) }
                 try await record(ctx, project: r.id, step: "select", from: r.state, to: ProjectState.selected.rawValue, on: on, decision: decision, note: note, details: ["replaces": p.number], org: org)
             }
-            if [.approve, .add, .amend].contains(step) {
-                // Re-checked inside the transaction so that two approvals cannot both take the last money.
-                let problems = try await fundsProblems(year: p.year, programme: p.programme, adding: 0, excluding: nil, on: ctx.sql)
-                if !problems.isEmpty { throw FieldErrors(errors: problems) }
+            // The approved project draws its republican money (National Fund transfers and the republican budget) on
+            // the limit of its region and district (F1, F2); an amendment of an approved project draws or gives back
+            // the difference. The limit's conditional update refuses the last money to all but one.
+            let reference = "project:\(id)", direction = FundingDirection.of(p.programmeValue)
+            if step == .approve || step == .add {
+                let share = Self.limitShare(nationalFund: p.cost_national_fund, republican: p.cost_republican)
+                if share > 0 {
+                    try await LimitStore.commit(ctx, year: p.year, direction: direction, region: p.region_iso, district: p.district_id, kind: .project, reference: reference, amount: share, on: on)
+                }
+            } else if step == .amend, p.stateValue == .approved {
+                let before = try await LimitStore.commitments(ctx.sql, kind: .project, reference: reference).reduce(Int64(0)) { $0 + $1.amount }
+                let after = Self.limitShare(nationalFund: (changes.first { $0.0 == "cost_national_fund" }?.1 as? Int64) ?? p.cost_national_fund,
+                                            republican: (changes.first { $0.0 == "cost_republican" }?.1 as? Int64) ?? p.cost_republican)
+                if after > before {
+                    try await LimitStore.commit(ctx, year: p.year, direction: direction, region: p.region_iso, district: p.district_id, kind: .project, reference: reference, amount: after - before, on: on)
+                } else if after < before {
+                    try await LimitStore.release(ctx, kind: .project, reference: reference, amount: before - after, on: on, change: nil, reason: "amend")
+                }
+            } else if step == .complete, let final = (changes.first { $0.0 == "final_cost" }?.1 as? Int64) {
+                // The republican money spent: its share of the final cost (the rest is the saving, returned to the
+                // limit once the working group and the commission have decided on it, E11).
+                let share = Self.limitShare(nationalFund: p.cost_national_fund, republican: p.cost_republican)
+                let spent = p.cost_total > 0 ? Money(tiyn: share).multiplied(by: min(final, p.cost_total), dividedBy: p.cost_total, rounding: .halfUp).tiyn : 0
+                try await LimitStore.spend(ctx, kind: .project, reference: reference, total: spent)
             }
             if let s = savingAmount {
                 try await ctx.sql.insert(into: "project_savings").columns("project_id", "amount", "recorded_on", "state").values(SQLBind(id), SQLBind(s), SQLBind(on.iso), SQLBind("recorded")).run()
@@ -461,56 +479,9 @@ public struct ProjectStore: Sendable {
         try ctx.audit(step, entity: "project", id: String(id), after: StepSnapshot(step: step, from: from, to: to, decided_on: on.iso, decision: decision, details: details))
     }
 
-    // MARK: funds
-
-    public struct FundsRow: Decodable, Sendable { public let year: Int, programme: String, amount: Int64, decided_on: String, decision: String }
-
-    /// Money the approved projects of a year and programme take: the estimate, or the final cost once completed.
-    static let committedSQL = "COALESCE(CAST(SUM(CASE WHEN state = 'completed' AND final_cost IS NOT NULL THEN final_cost ELSE cost_total END) AS BIGINT), 0)"
-
-    public func funds(year: Int, programme: String) async throws -> (funds: FundsRow?, committed: Int64) {
-        let f = try await store.sql.select().column("*").from("project_funds").where("year", .equal, SQLBind(year)).where("programme", .equal, SQLBind(programme)).first(decoding: FundsRow.self)
-        return (f, try await committed(year: year, programme: programme, on: store.sql))
-    }
-
-    func committed(year: Int, programme: String, excluding: Int? = nil, on sql: any SQLDatabase) async throws -> Int64 {
-        struct S: Decodable { let s: Int64 }
-        var q = sql.select().column(SQLRaw(Self.committedSQL), as: "s").from("projects").where("year", .equal, SQLBind(year)).where("programme", .equal, SQLBind(programme))
-            .where("state", .in, SQLBind.group([ProjectState.approved, .inWorks, .completed].map(\.rawValue)))
-        if let e = excluding { q = q.where("id", .notEqual, SQLBind(e)) }
-        return try await q.first(decoding: S.self)?.s ?? 0
-    }
-
-    /// "Within the funds" (E2): the approved projects of the year, with this one, may not exceed the funds the
-    /// interagency commission set for the year and programme.
-    func fundsProblems(year: Int, programme: String, adding: Int64, excluding: Int?, on sql: (any SQLDatabase)? = nil) async throws -> [FieldError] {
-        let sql = sql ?? store.sql
-        guard let f = try await sql.select().column("*").from("project_funds").where("year", .equal, SQLBind(year)).where("programme", .equal, SQLBind(programme)).first(decoding: FundsRow.self) else {
-            return [FieldError("step", "project_funds_not_set", ["year": String(year)])]
-        }
-        let used = try await committed(year: year, programme: programme, excluding: excluding, on: sql) + adding
-        return used > f.amount ? [FieldError("step", "project_funds_exceeded", ["funds": Money(tiyn: f.amount).formatted(), "used": Money(tiyn: used).formatted()])] : []
-    }
-
-    /// The interagency commission records the funds of a year and programme that approved projects stay within.
-    public func setFunds(year: Int, programme: ProjectProgramme, amount: Money, decision: String, on: CivilDate? = nil, by user: UserContext) async throws {
-        guard try await body(of: user) == .interagencyCommission else { throw FieldErrors(errors: [FieldError("amount", "project_not_your_body")]) }
-        var errors: [FieldError] = []
-        if !(2011...2100).contains(year) { errors.append(FieldError("year", "year_invalid")) }
-        if amount.tiyn <= 0 { errors.append(FieldError("amount", "amount_invalid")) }
-        let d = decision.trimmingCharacters(in: .whitespaces)
-        if d.isEmpty || d.count > 200 { errors.append(FieldError("decision", "project_decision_required")) }
-        let used = try await committed(year: year, programme: programme.rawValue, on: store.sql)
-        if amount.tiyn < used { errors.append(FieldError("amount", "project_funds_below_committed", ["used": Money(tiyn: used).formatted()])) }
-        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
-        let date = on ?? today()
-        try await store.write(as: user.actor) { ctx in
-            try await ctx.sql.delete(from: "project_funds").where("year", .equal, SQLBind(year)).where("programme", .equal, SQLBind(programme.rawValue)).run()
-            try await ctx.sql.insert(into: "project_funds").columns("year", "programme", "amount", "decided_on", "decision")
-                .values(SQLBind(year), SQLBind(programme.rawValue), SQLBind(amount.tiyn), SQLBind(date.iso), SQLBind(d)).run()
-            try ctx.audit("funds", entity: "project_funds", id: "\(year)-\(programme.rawValue)", after: ["amount": amount.decimalString, "decision": d, "decided_on": date.iso])
-        }
-    }
+    /// The part of a project's money that draws on the programme's limits: the republican money (the National Fund
+    /// transfers and the republican budget); the local budget and co-financing do not.
+    static func limitShare(nationalFund: Int64, republican: Int64) -> Int64 { nationalFund + republican }
 
     // MARK: ranking (E3)
 

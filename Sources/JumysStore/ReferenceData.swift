@@ -53,6 +53,13 @@ public enum ReferenceData {
                 try ctx.audit("create", entity: "region", id: m.id!, after: RegionSnapshot(iso: m.id!, kato: m.kato, name_kk: m.nameKk, name_ru: m.nameRu, name_en: m.nameEn, labour_force: m.labourForce))
                 added.0 += 1
             }
+            // The labour force that ships with the regions is the first statistics period for limits (F1).
+            struct LF: Decodable { let region_iso: String }
+            let haveLF = Set(try await ctx.sql.select().column("region_iso").from("labour_force").where("period", .equal, SQLBind(LimitStore.shippedPeriod)).all(decoding: LF.self).map(\.region_iso))
+            for r in regions where !haveLF.contains(r["iso"]!) {
+                try await ctx.sql.insert(into: "labour_force").columns("period", "region_iso", "persons", "loaded_by", "loaded_at")
+                    .values(SQLBind(LimitStore.shippedPeriod), SQLBind(r["iso"]!), SQLBind(Int64(try persons(fromThousands: r["labour_force_2023_thousand"]!))), SQLBind("system"), SQLBind(AuditLog.timestamp(ctx.now))).run()
+            }
             var districtByKato: [String: Int] = [:]
             for d in try await DistrictRecord.query(on: db).all() { districtByKato[d.kato] = d.id }
             for r in districts where districtByKato[r["kato"]!] == nil {

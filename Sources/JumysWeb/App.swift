@@ -77,6 +77,8 @@ public func configure(_ app: Application, services: AppServices) throws {
     try BusinessRoutes().boot(routes: app.routes)
     try RelocationRoutes().boot(routes: app.routes)
     try ProjectRoutes().boot(routes: app.routes)
+    try LimitRoutes().boot(routes: app.routes)
+    try LoanRoutes().boot(routes: app.routes)
     try ProjectAPIRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)

@@ -8,7 +8,7 @@ import Vapor
 
 /// Infrastructure projects on the web (E1–E11, G1): the registry, each body's step of the E2 pipeline, the E3
 /// ranking, printable lists, the project card with its quotas, hires, bonuses, monthly progress and saving, the
-/// compliance board with the list behind every number, and the year's funds.
+/// compliance board with the list behind every number (approvals draw on the regions' limits, /limits).
 struct ProjectRoutes: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("projects", use: list)
@@ -17,8 +17,6 @@ struct ProjectRoutes: RouteCollection {
         routes.get("projects", "board", use: board)
         routes.get("projects", "ranking", use: ranking)
         routes.get("projects", "print", use: printList)
-        routes.get("projects", "funds", use: fundsPage)
-        routes.post("projects", "funds", use: setFunds)
         routes.get("projects", ":id", use: show)
         routes.get("projects", ":id", "edit", use: editForm)
         routes.post("projects", ":id", "edit", use: update)
@@ -127,7 +125,7 @@ struct ProjectRoutes: RouteCollection {
             .h1(.text(ctx.t("projects.title"))),
             .p(.class("lead"), .text(ctx.t("projects.lead"))),
             .p(.a(.href("/projects/board"), .text(ctx.t("board.title"))), .text(" · "), .a(.href("/projects/ranking"), .text(ctx.t("ranking.title"))), .text(" · "),
-               .a(.href("/projects/funds"), .text(ctx.t("funds.title"))), .text(" · "),
+               .a(.href("/limits"), .text(ctx.t("limits.title"))), .text(" · "),
                .a(.href("/projects/print" + (q.region.map { "?region=\($0)" } ?? "")), .text(ctx.t("projects.print"))),
                body == .akimat ? .group(.text(" · "), .a(.href("/projects/new"), .class("button secondary"), .text(ctx.t("projects.new")))) : .empty),
             filters.isEmpty ? .empty : .p(.class("hint"), .text(ctx.t("projects.filtered", ["filters": filters.joined(separator: ", ")])), .text(" "), .a(.href("/projects"), .text(ctx.t("projects.clear")))),

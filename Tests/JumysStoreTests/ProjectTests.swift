@@ -29,10 +29,10 @@ import Testing
                      jobsCreated: jobs, permanentJobs: permanent, averageWage: Money(tenge: 150_000))
     }
 
-    /// Walks a project to approval with the right body at each step.
-    func approved(_ f: CaseFixture, jobs: Int = 37) async throws -> Int {
+    /// Walks a project to the working group's selection with the right body at each step.
+    func selected(_ f: CaseFixture, jobs: Int = 37) async throws -> Int {
         let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
-        let ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group"), iac = try await user(f, "interagency")
+        let ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group")
         let projects = ProjectStore(store: f.store)
         let id = try await projects.create(try await input(f, jobs: jobs), by: akimat)
         try await projects.act(id, .propose, StepInput(on: d("2021-04-01")), env: f.env, by: akimat)
@@ -40,9 +40,22 @@ import Testing
         try await projects.act(id, .approveRegional, StepInput(on: d("2021-04-05"), decision: "Протокол №3", referralQuota: 8), env: f.env, by: commission)
         try await projects.act(id, .consolidate, StepInput(on: d("2021-04-06")), env: f.env, by: ministry)
         try await projects.act(id, .select, StepInput(on: d("2021-04-07"), decision: "Протокол РГ №2"), env: f.env, by: wg)
-        if try await projects.funds(year: 2021, programme: "roadmap").funds == nil {
-            try await projects.setFunds(year: 2021, programme: .roadmap, amount: Money(tenge: 1_000_000_000), decision: "Протокол МВК №1", on: d("2021-04-08"), by: iac)
-        }
+        return id
+    }
+
+    /// The year's national limit for Roadmap projects, split between the regions and approved.
+    func allocate(_ f: CaseFixture, tenge: Int64) async throws {
+        let limits = LimitStore(store: f.store)
+        let id = try await limits.propose(year: 2021, direction: .roadmapProjects, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, on: d("2021-04-08"), by: try await user(f, "ministry.officer"))
+        try await limits.approve(allocation: id, decision: "Протокол МВК №1", on: d("2021-04-08"), by: try await user(f, "interagency"))
+    }
+
+    /// Walks a project to approval with the right body at each step.
+    func approved(_ f: CaseFixture, jobs: Int = 37) async throws -> Int {
+        let akimat = try await user(f, "akimat.KZ-35"), iac = try await user(f, "interagency")
+        let projects = ProjectStore(store: f.store)
+        let id = try await selected(f, jobs: jobs)
+        if try await LimitStore(store: f.store).allocations(year: 2021).isEmpty { try await allocate(f, tenge: 100_000_000_000) }
         try await projects.act(id, .approve, StepInput(on: d("2021-04-08"), decision: "Протокол МВК №1"), env: f.env, by: iac)
         try await projects.setParties(id, contractorID: try await org(f, "contractor.KZ-35"), contractorJobs: 27, subcontractors: [(try await org(f, "subcontractor.KZ-35"), 10)], by: akimat)
         try await projects.act(id, .start, StepInput(on: d("2021-04-12")), env: f.env, by: akimat)
@@ -90,12 +103,14 @@ import Testing
             #expect(p.state == "replaced" && p.replaced_by_id == other && o.state == "selected" && o.replaces_id == id)
             #expect(try await projects.steps(of: id).map(\.step) == ["propose", "return", "propose", "compile", "approve_regional", "consolidate", "replace"])
 
-            // Approval stays within the funds the interagency commission set; it may add the replaced project back when they allow.
-            #expect(await codes { try await projects.act(other, .approve, StepInput(decision: "МВК №1"), env: f.env, by: iac) } == ["project_funds_not_set"])
-            try await projects.setFunds(year: 2021, programme: .roadmap, amount: Money(tenge: 500_000_000), decision: "МВК №1", by: iac)
+            // Approval draws on the region's limit (F1); it may add the replaced project back when the limit allows.
+            #expect(await codes { try await projects.act(other, .approve, StepInput(decision: "МВК №1"), env: f.env, by: iac) } == ["limit_not_set"])
+            try await allocate(f, tenge: 5_000_000_000) // Karaganda Region gets about 293 million
             try await projects.act(other, .approve, StepInput(on: d("2021-04-08"), decision: "МВК №1"), env: f.env, by: iac)
-            #expect(await codes { try await projects.act(id, .add, StepInput(decision: "МВК №1"), env: f.env, by: iac) } == ["project_funds_exceeded"])
-            try await projects.setFunds(year: 2021, programme: .roadmap, amount: Money(tenge: 1_000_000_000), decision: "МВК №2", by: iac)
+            #expect(await codes { try await projects.act(id, .add, StepInput(decision: "МВК №1"), env: f.env, by: iac) } == ["limit_exceeded"])
+            let limits = LimitStore(store: f.store)
+            try await limits.proposeChange(year: 2021, kind: .correction, from: nil, to: .init(.roadmapProjects, "KZ-35"), amount: Money(tenge: 500_000_000), reason: "Дополнительные средства", by: ministry)
+            try await limits.decideChange(try #require(try await limits.history(year: 2021).first { $0.state == "proposed" }).id, approve: true, decision: "МВК №2", by: iac)
             try await projects.act(id, .add, StepInput(on: d("2021-04-09"), decision: "МВК №2"), env: f.env, by: iac)
             // Amend: the commission cuts the jobs; the quota follows E4 for the new figure.
             try await projects.act(other, .amend, StepInput(decision: "МВК №3", jobsCreated: 11), env: f.env, by: iac)

@@ -41,6 +41,13 @@ import Testing
         family("project_state", ProjectState.self); family("quota", QuotaStatus.self); family("programme", ProjectProgramme.self)
         family("object_type", ObjectType.self); family("work_type", WorkType.self); family("body", ProjectBody.self); family("phase", ProjectPhase.self)
         family("step", ProjectStep.self)
+        family("direction", FundingDirection.self); family("limit_change", LimitChangeKind.self); family("limit_state", LimitChangeState.self)
+        family("credit_level", CreditLevel.self); family("loan_state", LoanState.self); family("loan_kind", LoanKind.self)
+        family("loan_purpose", Rules.LoanPurpose.self); family("schedule_method", Rules.ScheduleMethod.self)
+        used.insert("limit_state.superseded")
+        for f in ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"] { used.insert("loan_flag.\(f)") }
+        for k in ["early_repayment", "use_report"] { used.insert("bond_event.\(k)") }
+        for r in [Rules.Report.loansIssuedByLender, .loansUseByLender, .loansIssuedByAkimat, .loansUseByAkimat] { used.insert("report_kind.\(r.rawValue)") }
         for s in ProjectStep.allCases { used.insert("step.\(s.rawValue).hint"); used.insert("step.\(s.rawValue).do") }
         for s in ["submitted", "accepted", "returned", "missing"] { used.insert("report_state.\(s)") }
         for f in ["all", "wage", "bonus", "late"] { used.insert("board.\(f)") }

@@ -55,7 +55,12 @@ import Vapor
         #expect(try await browser(app, "working-group").post("/projects/\(id)/steps/select", ["decision": "Протокол РГ №2"]).status == .seeOther)
         let iac = try await browser(app, "interagency")
         let year = CivilDate(iso: Days.from(-30))!.year
-        #expect(try await iac.post("/projects/funds", ["year": String(year), "programme": "roadmap", "amount": "1000000000", "decision": "Протокол МВК №1"]).status == .seeOther)
+        // Approval draws on the region's limit: none yet, so it is refused with the reason in Russian.
+        let refused = try await iac.post("/projects/\(id)/steps/approve", ["decision": "Протокол МВК №1"])
+        #expect(refused.status == .unprocessableEntity && refused.body.contains("не утверждён"))
+        #expect(try await browser(app, "ministry.officer").post("/limits/allocations", ["year": String(year), "direction": "rm_projects", "total": "100000000000", "period": "2023"]).status == .seeOther)
+        let allocation = try #require(try await LimitStore(store: store).allocations(year: year).first)
+        #expect(try await iac.post("/limits/allocations/\(allocation.id)/approve", ["decision": "Протокол МВК №1"]).status == .seeOther)
         #expect(try await iac.post("/projects/\(id)/steps/approve", ["decision": "Протокол МВК №1"]).status == .seeOther)
         let contractor = try #require(try await OrganisationRecord.query(on: store.db).filter(\.$code == "contractor.KZ-35").first()?.id)
         #expect(try await akimat.post("/projects/\(id)/parties", ["contractor_id": String(contractor), "contractor_jobs": "37"]).status == .seeOther)
