@@ -25,18 +25,28 @@ public struct Payroll: Sendable {
         public func index(from start: CivilDate) -> Int { (year - start.year) * 12 + (month - start.month) + 1 }
     }
 
-    public struct Outcome: Sendable, Equatable { public let placements: Int; public let added: Int; public let total: Money }
+    public struct Outcome: Sendable, Equatable {
+        public let placements: Int; public let added: Int; public let total: Money
+        /// Lines not paid because their region's limit for direction 1 lacks the money (or has none): a later run,
+        /// once the limit allows, pays them.
+        public var held: Int = 0
+        public var heldTotal: Money = .zero
+        public var heldRegions: Set<String> = []
+    }
 
     struct BatchSnapshot: Encodable, Sendable { let month: String; let lines: Int; let total: String; let first_placement: Int; let last_placement: Int }
 
     /// Computes the month's line for every placement running in it, in batches by placement id (never the whole
     /// table in memory). A placement that already has its line for the month is left alone, so a second run adds
-    /// nothing; corrections are separate lines. Each batch is one transaction with one audit record.
+    /// nothing; corrections are separate lines. Each batch is one transaction with one audit record. The lines of a
+    /// region draw on its limit of the Programme's direction 1 for the year (F2); a region whose limit cannot take
+    /// them has them held, and a later run pays them once the limit allows.
     public func run(month: Month, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Outcome {
         let table = try SubsidyTable(env.context(on: month.first))
         var after = 0
         var seen = 0, added = 0
         var total = Money.zero
+        var held = 0, heldTotal = Money.zero, heldRegions: Set<String> = []
         while true {
             let batch = try await store.sql.select().column("*").from("placements")
                 .where("starts_on", .lessThanOrEqual, SQLBind(month.last.iso))
@@ -45,14 +55,14 @@ public struct Payroll: Sendable {
             guard !batch.isEmpty else { break }
             after = batch.last!.id
             seen += batch.count
-            let result: (Int, Money) = try await store.write(as: actor) { ctx in
+            let result: (Int, Money, Int, Money, Set<String>) = try await store.write(as: actor) { ctx in
                 struct P: Decodable { let placement_id: Int }
                 let done = Set(try await ctx.sql.select().column("placement_id").from("payroll_lines").where("month", .equal, SQLBind(month.description))
                     .where("kind", .equal, SQLBind("regular")).where("placement_id", .in, SQLBind.group(batch.map(\.id))).all(decoding: P.self).map(\.placement_id))
                 var count = 0
                 var sum = Money.zero
                 let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-                var insert = ctx.sql.insert(into: "payroll_lines").columns("placement_id", "month", "line_no", "kind", "month_index", "amount", "explanation", "region_iso", "district_id", "created_at")
+                var lines: [(p: LabourStore.PlacementRow, n: Int, amount: Money, explanation: String)] = []
                 for p in batch where !done.contains(p.id) {
                     guard let start = CivilDate(iso: p.starts_on) else { continue }
                     let n = month.index(from: start)
@@ -63,23 +73,40 @@ public struct Payroll: Sendable {
                         : (table.socialJob(wage: wage, month: n), table.explainSocialJob(wage: wage, month: n))
                     guard amount.tiyn > 0 else { continue }
                     let header = ExplanationStep(rule: measure == .youthPractice ? "B2" : "B3", text: "\(month): month \(n) of the placement that started on \(p.starts_on)")
-                    insert = insert.values(SQLBind(p.id), SQLBind(month.description), SQLBind(1), SQLBind("regular"), SQLBind(n), SQLBind(amount.tiyn),
-                                           SQLBind(String(decoding: try enc.encode([header] + steps), as: UTF8.self)), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(AuditLog.timestamp(ctx.now)))
-                    count += 1
-                    sum += amount
+                    lines.append((p, n, amount, String(decoding: try enc.encode([header] + steps), as: UTF8.self)))
+                }
+                // Each region's lines draw on its limit; a region the limit cannot cover is held whole.
+                var heldHere = 0, heldSum = Money.zero, heldIn: Set<String> = []
+                var insert = ctx.sql.insert(into: "payroll_lines").columns("placement_id", "month", "line_no", "kind", "month_index", "amount", "explanation", "region_iso", "district_id", "created_at")
+                for (region, group) in Dictionary(grouping: lines, by: \.p.region_iso).sorted(by: { $0.key < $1.key }) {
+                    let regionSum = group.reduce(Money.zero) { $0 + $1.amount }
+                    do {
+                        try await LimitStore.commit(ctx, year: month.year, direction: .programmeTraining, region: region, district: nil, kind: .payroll, reference: "payroll:\(month):\(region)",
+                                                    amount: regionSum.tiyn, spent: regionSum.tiyn, on: month.first, field: "month")
+                    } catch let e as FieldErrors where e.errors.allSatisfy({ ["limit_exceeded", "limit_not_set"].contains($0.code) }) {
+                        heldHere += group.count; heldSum += regionSum; heldIn.insert(region)
+                        continue
+                    }
+                    for l in group {
+                        insert = insert.values(SQLBind(l.p.id), SQLBind(month.description), SQLBind(1), SQLBind("regular"), SQLBind(l.n), SQLBind(l.amount.tiyn),
+                                               SQLBind(l.explanation), SQLBind(l.p.region_iso), SQLBind(l.p.district_id), SQLBind(AuditLog.timestamp(ctx.now)))
+                    }
+                    count += group.count
+                    sum += regionSum
                 }
                 if count > 0 {
                     try await insert.run()
                     try ctx.audit("payroll", entity: "payroll_batch", id: "\(month)#\(batch.first!.id)-\(batch.last!.id)",
                                   after: BatchSnapshot(month: month.description, lines: count, total: sum.decimalString, first_placement: batch.first!.id, last_placement: batch.last!.id))
                 }
-                return (count, sum)
+                return (count, sum, heldHere, heldSum, heldIn)
             }
             added += result.0
             total += result.1
+            held += result.2; heldTotal += result.3; heldRegions.formUnion(result.4)
             progress?(seen, added)
         }
-        return Outcome(placements: seen, added: added, total: total)
+        return Outcome(placements: seen, added: added, total: total, held: held, heldTotal: heldTotal, heldRegions: heldRegions)
     }
 
     public struct Correction: Sendable, Equatable { public let placement: Int; public let paid: Money; public let due: Money; public var difference: Money { due - paid } }
@@ -132,6 +159,13 @@ public struct Payroll: Sendable {
                     try await ctx.sql.insert(into: "payroll_lines").columns("placement_id", "month", "line_no", "kind", "month_index", "amount", "explanation", "region_iso", "district_id", "created_at")
                         .values(SQLBind(p.id), SQLBind(month.description), SQLBind(lineNo), SQLBind("correction"), SQLBind(n), SQLBind(c.difference.tiyn),
                                 SQLBind(String(decoding: try enc.encode([header] + steps + [tail]), as: UTF8.self)), SQLBind(p.region_iso), SQLBind(p.district_id), SQLBind(AuditLog.timestamp(ctx.now))).run()
+                    // The difference draws on the region's limit, or a smaller amount gives money back to it.
+                    if c.difference.tiyn > 0 {
+                        try await LimitStore.commit(ctx, year: month.year, direction: .programmeTraining, region: p.region_iso, district: nil, kind: .payroll, reference: "payroll:\(month):\(p.region_iso)",
+                                                    amount: c.difference.tiyn, spent: c.difference.tiyn, on: month.first, field: "placement_id")
+                    } else {
+                        try await LimitStore.release(ctx, kind: .payroll, reference: "payroll:\(month):\(p.region_iso)", amount: -c.difference.tiyn, on: month.first, change: nil, reason: "payroll correction")
+                    }
                     try ctx.audit("correct", entity: "payroll_line", id: "\(month)#\(p.id)#\(lineNo)", after: CorrectionSnapshot(month: month.description, placement_id: p.id, line_no: lineNo, paid: before.decimalString,
                                                                                                                        due: due.decimalString, difference: c.difference.decimalString, reason: why))
                     made.append(c)

@@ -310,7 +310,8 @@ struct LabourAPIRoutes: RouteCollection {
         guard user.role == .administrator else { throw Abort(.forbidden) }
         let m = try Self.month(req)
         let r = try await Payroll(store: req.jumys.store).run(month: m, env: try await req.jumys.rules.current(), by: user.actor)
-        return JSONText.response(RuleOutput.object([("month", .text(m.description)), ("placements", .count(r.placements)), ("added", .count(r.added)), ("total", .money(r.total))]).json)
+        return JSONText.response(RuleOutput.object([("month", .text(m.description)), ("placements", .count(r.placements)), ("added", .count(r.added)), ("total", .money(r.total)),
+                                                ("held", .count(r.held)), ("held_total", .money(r.heldTotal)), ("held_regions", .list(r.heldRegions.sorted().map { .text($0) }))]).json)
     }
 
     @Sendable func corrections(req: Request) async throws -> Response {

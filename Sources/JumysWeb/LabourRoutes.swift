@@ -280,9 +280,15 @@ struct LabourRoutes: RouteCollection {
         var lines: [Payroll.PaymentLine] = []
         try await Payroll(store: req.jumys.store).lines(month: month, scope: user.scope) { page in if lines.count < 500 { lines += page.prefix(500 - lines.count) } }
         let total = lines.reduce(Money.zero) { $0 + Money(tiyn: $1.amount) }
+        let held = (try? req.query.get(String.self, at: "held")).flatMap { Int($0) } ?? 0
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
+        let heldRegions = ((try? req.query.get(String.self, at: "regions")) ?? "").split(separator: ",").compactMap { RegionCode(String($0))?.iso }.map(names.region).joined(separator: ", ")
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("payroll.title"),
             .h1(.text(ctx.t("payroll.title") + " " + month.description)),
             .p(.class("lead"), .text(ctx.t("payroll.lead"))),
+            held > 0 ? .div(.class("notice late"), .attribute(named: "role", value: "status"),
+                            .p(.text(ctx.t("payroll.held", ["count": String(held), "regions": heldRegions]))),
+                            .p(.a(.href("/limits?year=\(month.year)&direction=ep_training"), .text(ctx.t("limits.title"))))) : .empty,
             .form(.method(.get), .action("/payroll"), .class("inline-form"), .input(.type(.text), .name("month"), .value(month.description)), .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.show")))),
             user.role != .administrator ? .empty : .form(.method(.post), .action("/payroll/run"), .class("inline-form"), ctx.csrfField(), .input(.type(.hidden), .name("month"), .value(month.description)),
                                                           .button(.type(.submit), .class("button"), .text(ctx.t("payroll.run")))),
@@ -309,8 +315,9 @@ struct LabourRoutes: RouteCollection {
         guard user.role == .administrator else { throw Abort(.forbidden) }
         let f = try CaseworkRoutes.form(req)
         guard let m = f["month"].flatMap(Payroll.Month.init) else { throw Abort(.unprocessableEntity) }
-        _ = try await Payroll(store: req.jumys.store).run(month: m, env: try await req.jumys.rules.current(), by: user.actor)
-        return req.redirect(to: "/payroll?month=\(m)", redirectType: .normal)
+        let r = try await Payroll(store: req.jumys.store).run(month: m, env: try await req.jumys.rules.current(), by: user.actor)
+        // Only a count and region codes go into the address: nothing personal.
+        return req.redirect(to: "/payroll?month=\(m)" + (r.held > 0 ? "&held=\(r.held)&regions=\(r.heldRegions.sorted().joined(separator: ","))" : ""), redirectType: .normal)
     }
 
     @Sendable func download(req: Request) async throws -> Response {

@@ -38,6 +38,9 @@ struct PayrollCommand: AsyncParsableCommand {
         let csv = dir.appendingPathComponent("payments-\(m).csv"), xlsx = dir.appendingPathComponent("payments-\(m).xlsx")
         let totals = try await PaymentList.write(month: m, scope: .national, store: store, translator: try Translator.bundled(), lang: l, csv: csv, xlsx: xlsx)
         print("payroll \(m): \(outcome.placements) placements running, \(outcome.added) lines added now (\(outcome.total.decimalString) KZT)")
+        if outcome.held > 0 {
+            print("held for lack of limit (direction 1, \(m.year)): \(outcome.held) lines, \(outcome.heldTotal.decimalString) KZT in \(outcome.heldRegions.sorted().joined(separator: ", ")); run again once the limits allow")
+        }
         print("payment list: \(totals.lines) lines, \(totals.total.decimalString) KZT in \(totals.byDistrict.count) districts and \(totals.byRegion.count) regions")
         print("written: \(csv.path), \(xlsx.path)")
         await store.shutdown()

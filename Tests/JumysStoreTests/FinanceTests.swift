@@ -6,6 +6,14 @@ import SQLKit
 import Testing
 @testable import JumysStore
 
+/// The year's national limit of a direction split between the regions and approved, for tests that pay or commit.
+func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .programmeTraining, tenge: Int64 = 10_000_000_000) async throws {
+    let dir = Directory(store: f.store), limits = LimitStore(store: f.store)
+    let ministry = try #require(try await dir.credentials(login: "ministry.officer")?.user), iac = try #require(try await dir.credentials(login: "interagency")?.user)
+    let id = try await limits.propose(year: year, direction: direction, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, by: ministry)
+    try await limits.approve(allocation: id, decision: "Протокол МВК №1", by: iac)
+}
+
 /// Funding limits (F1, F2, E11) and the credit chain (C2, C4–C8) on the fixture's clock, Wednesday 2021-05-05.
 @Suite struct FinanceTests {
     func user(_ f: CaseFixture, _ login: String) async throws -> UserContext {

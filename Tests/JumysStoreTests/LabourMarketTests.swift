@@ -187,6 +187,7 @@ import Testing
             try await labour.recordOutcome(referral: r, .hired(position: "Каменщик", startsOn: CivilDate(iso: "2021-05-11")!, endsOn: nil, wage: Money(tenge: 40_000), subsidised: .socialJob), by: f.caseworker)
             let payroll = Payroll(store: f.store)
             let june = try #require(Payroll.Month("2021-06"))
+            try await fund(f)
             #expect(try await payroll.run(month: june, env: f.env, by: .system).total == Money(tenge: 20_000))
             #expect(try await payroll.correct(month: june, reason: "nothing changed", env: f.env, by: .system).isEmpty)
             await #expect(throws: FieldErrors.self) { _ = try await payroll.correct(month: june, reason: " ", env: f.env, by: .system) }

@@ -46,8 +46,15 @@ import Testing
             // June 2021 is month 2 of the placement: 50 % of 120,000 capped at 26,000.
             let payroll = Payroll(store: f.store)
             let june = try #require(Payroll.Month("2021-06"))
+            // No limit for direction 1 yet: the line is held, not paid (F2); once the limit is approved, the next run pays it.
+            let unfunded = try await payroll.run(month: june, env: f.env, by: .system)
+            #expect(unfunded.added == 0 && unfunded.held == 1 && unfunded.heldTotal == Money(tenge: 26_000) && unfunded.heldRegions == ["KZ-71"])
+            try await fund(f)
             let first = try await payroll.run(month: june, env: f.env, by: .system)
-            #expect(first.added == 1 && first.total == Money(tenge: 26_000))
+            #expect(first.added == 1 && first.total == Money(tenge: 26_000) && first.held == 0)
+            let limit = try #require(try await LimitStore(store: f.store).limits(year: 2021, region: "KZ-71").first { $0.direction == "ep_training" })
+            let spent = try await LimitStore(store: f.store).spent(year: 2021)
+            #expect(limit.committed == 2_600_000 && spent[limit.id] == 2_600_000)
             let again = try await payroll.run(month: june, env: f.env, by: .system)
             #expect(again.added == 0)
             var lines: [Payroll.PaymentLine] = []

@@ -161,6 +161,7 @@ import Vapor
             let admin = try await apiToken(app, "admin")
             let month = Days.nextMonth
             #expect(try await b.request(.POST, "/api/v1/payroll/\(month)/run", json: "{}", bearer: token).status == .forbidden)
+            try await allocate(store, year: CivilDate(iso: month + "-01")!.year, .programmeTraining)
             let run = try await b.request(.POST, "/api/v1/payroll/\(month)/run", json: "{}", bearer: admin)
             #expect(run.body.contains(#""added":1"#) && run.body.contains(#""total":"20000.00""#))
             let placement = try #require(try await LabourStore(store: store).placements(of: person).first)

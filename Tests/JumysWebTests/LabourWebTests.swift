@@ -48,6 +48,7 @@ import Vapor
             let admin = Browser(app)
             _ = try await admin.signIn("admin")
             try await admin.request(.GET, "/payroll?month=\(Days.nextMonth)")
+            try await allocate(store, year: CivilDate(iso: Days.nextMonth + "-01")!.year, .programmeTraining)
             #expect(try await admin.post("/payroll/run", ["month": Days.nextMonth]).status == .seeOther)
             let payroll = try await b.request(.GET, "/payroll?month=\(Days.nextMonth)")
             #expect(payroll.body.contains("26 000,00") || payroll.body.contains("26\u{202F}000,00"))

@@ -143,3 +143,11 @@ enum Days {
     static var nextMonth: String { let d = today.adding(months: 1); return String(format: "%04d-%02d", d.year, d.month) }
     static var thisYear: Int { today.year }
 }
+
+/// The year's national limit of a direction split between the regions and approved (F1).
+func allocate(_ store: Store, year: Int, _ direction: FundingDirection, tenge: Int64 = 10_000_000_000) async throws {
+    let dir = Directory(store: store), limits = LimitStore(store: store)
+    let ministry = try #require(try await dir.credentials(login: "ministry.officer")?.user), iac = try #require(try await dir.credentials(login: "interagency")?.user)
+    let id = try await limits.propose(year: year, direction: direction, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, by: ministry)
+    try await limits.approve(allocation: id, decision: "Протокол МВК №1", by: iac)
+}
