@@ -52,6 +52,8 @@ public enum LimitChangeState: String, Sendable, Codable, CaseIterable { case pro
 /// What draws on a limit.
 public enum CommitmentKind: String, Sendable, Codable, CaseIterable {
     case project, budgetCredit = "budget_credit", payroll
+    /// A one-off payment decided for a person (the relocation subsidy, D3).
+    case payment
 }
 
 /// A loan of the credit chain's last link.

@@ -246,7 +246,9 @@ public struct RelocationStore: Sendable {
 
     struct PaymentSnapshot: Encodable, Sendable { let application_id: Int; let kind: String; let month: String; let amount: String }
 
-    /// On inclusion: the relocation subsidy at the decision date (D3) goes into the payment list of that month.
+    /// On inclusion: the relocation subsidy at the decision date (D3) goes into the payment list of that month. It
+    /// draws on the region's (and district's) limit of the Programme's direction 3 for the year; without the money
+    /// the inclusion is refused.
     static func afterInclusion(_ ctx: WriteContext, applicationID: Int, on: CivilDate, rules: RuleContext) async throws -> [ExplanationStep] {
         guard let r = try await ctx.sql.select().column("*").from("relocation_applications").where("application_id", .equal, SQLBind(applicationID)).first(decoding: RelocationRow.self) else { return [] }
         let subsidy = try Rules.relocationSubsidy(move: r.moveValue, familyMembers: r.family_size - 1, rules)
@@ -254,6 +256,8 @@ public struct RelocationStore: Sendable {
         try await ctx.sql.insert(into: "payments").columns("person_id", "application_id", "region_iso", "district_id", "kind", "month", "decided_on", "amount", "explanation", "created_at")
             .values(SQLBind(r.person_id), SQLBind(applicationID), SQLBind(r.region_iso), SQLBind(r.district_id), SQLBind("relocation_subsidy"), SQLBind(month), SQLBind(on.iso),
                     SQLBind(subsidy.value.tiyn), SQLBind(try CaseStore.explanationJSON(subsidy.steps)), SQLBind(AuditLog.timestamp(ctx.now))).run()
+        try await LimitStore.commit(ctx, year: on.year, direction: .programmeRelocation, region: r.region_iso, district: r.district_id, kind: .payment,
+                                    reference: "relocation:\(applicationID)", amount: subsidy.value.tiyn, spent: subsidy.value.tiyn, on: on, field: "action")
         try await ctx.sql.update("relocation_applications").set("subsidy", to: SQLBind(subsidy.value.tiyn)).where("application_id", .equal, SQLBind(applicationID)).run()
         try ctx.audit("create", entity: "payment", id: "\(applicationID)/relocation_subsidy", after: PaymentSnapshot(application_id: applicationID, kind: "relocation_subsidy", month: month, amount: subsidy.value.decimalString))
         return subsidy.steps

@@ -144,6 +144,9 @@ import Testing
             #expect(await codes { try await relocation.recommend(application: app, recommended: true, on: CivilDate(iso: "2021-05-05")!, protocolNo: "12", note: "", by: commission) } == ["operator_only"])
             #expect(await codes { try await f.cases.transition(application: app, .include, env: f.env, by: cw) } == ["recommendation_missing"])
             try await relocation.recommend(application: app, recommended: true, on: CivilDate(iso: "2021-05-05")!, protocolNo: "МВК-7", note: "", by: admin)
+            // The subsidy draws on the region's direction 3 limit: without one the inclusion is refused (F2).
+            #expect(await codes { try await f.cases.transition(application: app, .include, env: f.env, by: cw) } == ["limit_not_set"])
+            try await fund(f, .programmeRelocation)
             try await f.cases.transition(application: app, .include, env: f.env, by: cw)
             // D3 at the decision date: 50 MCI for the head and 35 for each of two members, MCI 2,917 in 2021.
             let payment = try #require(try await relocation.payment(forApplication: app))

@@ -82,6 +82,7 @@ import Vapor
             // The regional commission may not recommend a move to another region; the operator does.
             #expect(try await centre.request(.GET, "/relocation/\(id)").body.contains("Ожидается рекомендация: Оператор Программы."))
             try await relocation.recommend(application: id, recommended: true, on: CivilDate(iso: Days.from(0))!, protocolNo: "МВК-1", note: "", by: admin)
+            try await allocate(store, year: Days.thisYear, .programmeRelocation)
             #expect(try await centre.post("/applications/\(id)/actions/include", [:]).status == .seeOther)
             let page = try await centre.request(.GET, "/relocation/\(id)")
             #expect(page.body.contains("Субсидия на переезд"))
