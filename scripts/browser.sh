@@ -21,3 +21,4 @@ python3 tests/browser/foundation.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/casework.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/labour.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/projects.py "http://127.0.0.1:$PORT" artifacts/browser
+python3 tests/browser/finance.py "http://127.0.0.1:$PORT" artifacts/browser

@@ -81,3 +81,10 @@ public enum LoanState: String, Sendable, Codable, CaseIterable {
     /// The job-creation or target-use condition failed: penalty and demand for full repayment (C6).
     case demanded
 }
+
+/// What is recorded on a bond loan (C8).
+public enum BondEventKind: String, Sendable, Codable, CaseIterable {
+    case earlyRepayment = "early_repayment"
+    /// The local body's monthly report of the use of funds.
+    case useReport = "use_report"
+}

@@ -294,6 +294,8 @@ public struct CreditStore: Sendable {
         if let d = try await DistrictRecord.find(input.districtID, on: store.db), d.regionISO == credit.region_iso {} else { errors.append(FieldError("district_id", "choose_from_list")) }
         if input.contractOn > today() { errors.append(FieldError("contract_on", "date_future")) }
         if let t = CivilDate(iso: credit.transferred_on), input.contractOn < t { errors.append(FieldError("contract_on", "credit_before_parent")) }
+        // C4: the credit organisation uses the credit within its utilisation period; after it the rest goes back.
+        if input.contractOn.iso > credit.use_by { errors.append(FieldError("contract_on", "credit_use_deadline_passed", ["date": credit.use_by])) }
         if input.amount.tiyn <= 0 || input.termMonths < 1 || input.termMonths > 600 || input.graceMonths < 0 || input.ratePercent.units < 0 || input.ratePercent.units > 100 * FixedDecimal.scale
             || input.jobsPromised > 10_000 {
             errors.append(FieldError("amount", "amount_invalid"))
@@ -366,6 +368,7 @@ public struct CreditStore: Sendable {
         if on > today() { errors.append(FieldError("on", "date_future")) }
         if let c = CivilDate(iso: l.contract_on), on < c { errors.append(FieldError("on", "loan_before_contract")) }
         if l.stateValue == .demanded || l.stateValue == .repaid { errors.append(FieldError("amount", "loan_closed")) }
+        if let c = try await credit(l.credit_id), on.iso > c.use_by { errors.append(FieldError("on", "credit_use_deadline_passed", ["date": c.use_by])) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let deadlines = try Rules.loanDeadlines(disbursedOn: on, env.context(on: on))
         try await store.write(as: user.actor) { ctx in
@@ -617,7 +620,7 @@ public struct CreditStore: Sendable {
         var owed = Money(tiyn: b.amount)
         var prevDate = issued
         for line in base {
-            let early = events.filter { $0.kind == "early_repayment" && $0.on_date > prevDate.iso && $0.on_date <= line.date.iso }.reduce(Int64(0)) { $0 + $1.amount }
+            let early = events.filter { $0.kind == BondEventKind.earlyRepayment.rawValue && $0.on_date > prevDate.iso && $0.on_date <= line.date.iso }.reduce(Int64(0)) { $0 + $1.amount }
             // Interest accrues on what was owed at the start of the year; an early repayment lowers the years after it.
             let interest = rate.percentOf(owed, rounding: .halfUp)
             owed -= Money(tiyn: min(early, owed.tiyn))
@@ -629,21 +632,20 @@ public struct CreditStore: Sendable {
     }
 
     /// C8: an early repayment (the authorised body records it) or the local body's monthly report of the use of funds.
-    public func recordBondEvent(_ id: Int, kind: String, month: String?, amount: Money, on: CivilDate, note: String, by user: UserContext) async throws {
+    public func recordBondEvent(_ id: Int, kind: BondEventKind, month: String?, amount: Money, on: CivilDate, note: String, by user: UserContext) async throws {
         guard let b = try await store.sql.select().column("*").from("bond_loans").where("id", .equal, SQLBind(id)).first(decoding: BondRow.self) else { throw StoreError.notFound }
         let who = try await body(user)
         var errors: [FieldError] = []
         switch kind {
-        case "early_repayment":
+        case .earlyRepayment:
             guard who == .ministry else { throw FieldErrors(errors: [FieldError("amount", "limit_not_your_body")]) }
-            let repaid = try await bondEvents(id).filter { $0.kind == "early_repayment" }.reduce(Int64(0)) { $0 + $1.amount }
+            let repaid = try await bondEvents(id).filter { $0.kind == BondEventKind.earlyRepayment.rawValue }.reduce(Int64(0)) { $0 + $1.amount }
             if amount.tiyn <= 0 || amount.tiyn > b.amount - repaid { errors.append(FieldError("amount", "amount_invalid")) }
-        case "use_report":
+        case .useReport:
             guard who == .akimat, user.districtID == nil, user.regionISO == b.region_iso else { throw FieldErrors(errors: [FieldError("amount", "limit_not_your_body")]) }
             if month.flatMap(Payroll.Month.init) == nil { errors.append(FieldError("month", "month_invalid")) }
             if amount.tiyn < 0 || amount.tiyn > b.amount { errors.append(FieldError("amount", "amount_invalid")) }
-            if let m = month, try await bondEvents(id).contains(where: { $0.kind == "use_report" && $0.month == m }) { errors.append(FieldError("month", "already_recorded")) }
-        default: throw FieldErrors(errors: [FieldError("kind", "choose_from_list")])
+            if let m = month, try await bondEvents(id).contains(where: { $0.kind == BondEventKind.useReport.rawValue && $0.month == m }) { errors.append(FieldError("month", "already_recorded")) }
         }
         if on > today() || on.iso < b.issued_on { errors.append(FieldError("on", "date_future")) }
         let text = note.trimmingCharacters(in: .whitespaces)
@@ -651,8 +653,8 @@ public struct CreditStore: Sendable {
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         try await store.write(as: user.actor) { ctx in
             try await ctx.sql.insert(into: "bond_events").columns("bond_id", "kind", "month", "amount", "on_date", "note", "by_login", "at")
-                .values(SQLBind(id), SQLBind(kind), SQLBind(kind == "use_report" ? month : nil), SQLBind(amount.tiyn), SQLBind(on.iso), SQLBind(text), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now))).run()
-            try ctx.audit(kind, entity: "bond_loan", id: String(id), after: ["amount": amount.decimalString, "month": month ?? "", "on": on.iso])
+                .values(SQLBind(id), SQLBind(kind.rawValue), SQLBind(kind == .useReport ? month : nil), SQLBind(amount.tiyn), SQLBind(on.iso), SQLBind(text), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now))).run()
+            try ctx.audit(kind.rawValue, entity: "bond_loan", id: String(id), after: ["amount": amount.decimalString, "month": month ?? "", "on": on.iso])
         }
     }
 }

@@ -75,6 +75,7 @@ struct CreateFinance: AsyncMigration {
             .field("id", .int, .identifier(auto: true))
             .field("limit_id", .int, .required, .references("funding_limits", "id"))
             .field("district_limit_id", .int, .references("funding_limits", "id"))
+            .field("district_id", .int)
             .field("kind", .string, .required)
             .field("reference", .string, .required)
             .field("amount", .int64, .required)

@@ -196,6 +196,15 @@ public struct LimitStore: Sendable {
         return out
     }
 
+    /// What was committed in each district from a region's own limit (before the district had a share of its own).
+    public func regionCommitmentsByDistrict(limitID: Int) async throws -> [Int: Int64] {
+        struct R: Decodable { let district_id: Int; let s: Int64 }
+        let rows = try await store.sql.select().column("district_id").column(SQLRaw("CAST(SUM(amount) AS BIGINT)"), as: "s").from("limit_commitments")
+            .where("limit_id", .equal, SQLBind(limitID)).where("district_limit_id", .is, SQLLiteral.null).where("district_id", .isNot, SQLLiteral.null)
+            .groupBy("district_id").all(decoding: R.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.district_id, $0.s) })
+    }
+
     public struct ChangeRow: Decodable, Sendable {
         public let id: Int, year: Int, kind: String, state: String
         public let from_direction: String?, from_region: String?, from_district: Int?, to_direction: String?, to_region: String?, to_district: Int?
@@ -318,13 +327,24 @@ public struct LimitStore: Sendable {
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let date = on ?? store.today()
         let cur = current
+        let regionLimitID = regionLimit.id
         try await store.write(as: user.actor) { ctx in
             for (district, amount) in amounts.sorted(by: { $0.key < $1.key }) {
                 let before = cur[district]?.amount ?? 0
-                guard amount.tiyn != before else { continue }
-                // The district's new amount, never below what it has committed by the time of the write.
+                guard amount.tiyn != before || (cur[district] == nil && amount.tiyn > 0) else { continue }
+                // The district's new amount, never below what it has committed by the time of the write. A district
+                // getting its first share takes over what was already committed there from the region's limit.
                 if cur[district] == nil {
-                    try await Self.addToLimit(ctx, year: year, direction: direction.rawValue, region: region, district: district, amount: amount.tiyn)
+                    struct S: Decodable { let s: Int64 }
+                    let already = try await ctx.sql.select().column(SQLRaw("COALESCE(CAST(SUM(amount) AS BIGINT), 0)"), as: "s").from("limit_commitments")
+                        .where("limit_id", .equal, SQLBind(regionLimitID)).where("district_id", .equal, SQLBind(district)).where("district_limit_id", .is, SQLLiteral.null).first(decoding: S.self)?.s ?? 0
+                    if already > amount.tiyn { throw FieldErrors(errors: [FieldError("d_\(district)", "limit_below_committed")]) }
+                    try await ctx.sql.insert(into: "funding_limits").columns("year", "direction", "region_iso", "district_id", "amount", "committed")
+                        .values(SQLBind(year), SQLBind(direction.rawValue), SQLBind(region), SQLBind(district), SQLBind(amount.tiyn), SQLBind(already)).run()
+                    if already > 0, let row = try await LimitStore(store: self.store).limitRow(year: year, Place(direction, region, district), on: ctx.sql) {
+                        try await ctx.sql.update("limit_commitments").set("district_limit_id", to: SQLBind(row.id)).where("limit_id", .equal, SQLBind(regionLimitID))
+                            .where("district_id", .equal, SQLBind(district)).where("district_limit_id", .is, SQLLiteral.null).run()
+                    }
                 } else {
                     let n = try await ctx.sql.update("funding_limits").set("amount", to: SQLBind(amount.tiyn)).where("id", .equal, SQLBind(cur[district]!.id))
                         .where("committed", .lessThanOrEqual, SQLBind(amount.tiyn)).returning("id").all()
@@ -379,8 +399,8 @@ public struct LimitStore: Sendable {
             }
         }
         struct R: Decodable { let id: Int }
-        guard let id = try await ctx.sql.insert(into: "limit_commitments").columns("limit_id", "district_limit_id", "kind", "reference", "amount", "spent", "on_date", "by_login", "at")
-            .values(SQLBind(limitID), SQLBind(districtLimitID), SQLBind(kind.rawValue), SQLBind(reference), SQLBind(amount), SQLBind(spent), SQLBind(on.iso), SQLBind(ctx.actor.login), SQLBind(AuditLog.timestamp(ctx.now)))
+        guard let id = try await ctx.sql.insert(into: "limit_commitments").columns("limit_id", "district_limit_id", "district_id", "kind", "reference", "amount", "spent", "on_date", "by_login", "at")
+            .values(SQLBind(limitID), SQLBind(districtLimitID), SQLBind(district), SQLBind(kind.rawValue), SQLBind(reference), SQLBind(amount), SQLBind(spent), SQLBind(on.iso), SQLBind(ctx.actor.login), SQLBind(AuditLog.timestamp(ctx.now)))
             .returning("id").first(decoding: R.self)?.id else { throw StoreError.conflict("commitment not stored") }
         try ctx.audit("commit", entity: "limit_commitment", id: String(id), after: ["kind": kind.rawValue, "reference": reference, "amount": Money(tiyn: amount).decimalString,
                                                                                   "year": String(year), "direction": direction.rawValue, "region": region])

@@ -220,6 +220,7 @@ struct LimitRoutes: RouteCollection {
         let spent = try await Self.store(req).spent(year: year)
         guard let regionRow = rows.first(where: { $0.district_id == 0 }) else { throw Abort(.notFound) }
         let byDistrict = Dictionary(uniqueKeysWithValues: rows.filter { $0.district_id != 0 }.map { ($0.district_id, $0) })
+        let unsplit = try await Self.store(req).regionCommitmentsByDistrict(limitID: regionRow.id)
         let districts = names.districts.values.filter { $0.regionISO == region }.sorted { names.district($0.id!) < names.district($1.id!) }
         let mayEdit = try await ProjectStore(store: req.jumys.store).body(of: user) == .akimat && user.districtID == nil && user.regionISO == region
         let split = byDistrict.values.reduce(Int64(0)) { $0 + $1.amount }
@@ -229,7 +230,7 @@ struct LimitRoutes: RouteCollection {
             .tbody(.forEach(districts) { d in
                 let r = byDistrict[d.id!]
                 let field = "d_\(d.id!)"
-                return .tr(.td(.text(names.district(d.id!))), .td(.class("num"), .text(Self.tenge(r?.amount ?? 0))), .td(.class("num"), .text(Self.tenge(r?.committed ?? 0))),
+                return .tr(.td(.text(names.district(d.id!))), .td(.class("num"), .text(Self.tenge(r?.amount ?? 0))), .td(.class("num"), .text(Self.tenge(r?.committed ?? unsplit[d.id!] ?? 0))),
                            .td(.class("num"), .text(Self.tenge(r.map { spent[$0.id] ?? 0 } ?? 0))), .td(.class("num"), .text(Self.tenge(r?.remaining ?? 0))),
                            mayEdit ? .td(k.error(field), .label(.for(field), .class("visually-hidden"), .text(names.district(d.id!))),
                                          .input(.type(.text), .id(field), .name(field), .attribute(named: "form", value: "split"), .value(values[field] ?? (r.map { Money(tiyn: $0.amount).decimalString } ?? "")))) : .empty)

@@ -198,7 +198,7 @@ struct LoanRoutes: RouteCollection {
     @Sendable func bondEvent(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
         let id = try CaseworkRoutes.id(req)
-        let kind = req.parameters.get("kind") ?? ""
+        guard let kind = req.parameters.get("kind").flatMap(BondEventKind.init(rawValue:)) else { throw Abort(.notFound) }
         let f = try CaseworkRoutes.form(req)
         return try await ProjectRoutes.handle(req, {
             try await Self.store(req).recordBondEvent(id, kind: kind, month: f["month"], amount: try Self.money(f, "amount"), on: try Self.date(f, "on"), note: f["note"] ?? "", by: user)
@@ -356,10 +356,10 @@ struct LoanRoutes: RouteCollection {
                         .label(.for("ended-\(j.id)"), .class("visually-hidden"), .text(ctx.t("loans.ended_on"))), .input(.type(.date), .id("ended-\(j.id)"), .name("ended_on"), .value(today.iso)),
                         .button(.type(.submit), .class("button secondary"), .text(ctx.t("loans.job_end")))) : .text("")))
             }))
-        let money: Node<HTML.BodyContext> = (disbursements.isEmpty && repayments.isEmpty) ? .empty : .table(.class("data"), .caption(.text(ctx.t("loans.payments"))),
+        let money: Node<HTML.BodyContext> = (disbursements.isEmpty && repayments.isEmpty) ? .empty : .details(.summary(.text(ctx.t("loans.payments") + " (\(disbursements.count + repayments.count))")), .table(.class("data"),
             .thead(.tr(.th(.text(ctx.t("limits.when"))), .th(.text(ctx.t("limits.kind"))), .th(.class("num"), .text(ctx.t("limits.amount"))))),
             .tbody(.forEach(disbursements) { e in .tr(.td(.text(e.on_date)), .td(.text(ctx.t("loans.disbursement"))), .td(.class("num"), .text(Self.tenge(e.amount)))) },
-                   .forEach(repayments) { e in .tr(.td(.text(e.on_date)), .td(.text(ctx.t("loans.repayment"))), .td(.class("num"), .text(Self.tenge(e.amount)))) }))
+                   .forEach(repayments) { e in .tr(.td(.text(e.on_date)), .td(.text(ctx.t("loans.repayment"))), .td(.class("num"), .text(Self.tenge(e.amount)))) })))
         let actions: Node<HTML.BodyContext> = !(mine && open) ? .empty : .group(
             l.disbursed < l.amount ? action("disburse", ctx.t("loans.disburse"), [k.text("amount", ctx.t("limits.amount")), k.text("on", ctx.t("limits.when"), type: .date)]) : .empty,
             l.disbursed_on != nil ? action("repay", ctx.t("loans.repay"), [k.text("repay_amount", ctx.t("limits.amount")), k.text("repay_on", ctx.t("limits.when"), type: .date)]) : .empty,
@@ -373,9 +373,8 @@ struct LoanRoutes: RouteCollection {
             Layout.errorSummary(ctx, errors),
             .h1(.text(ctx.t("loans.card.title", ["number": l.number])), .text(" "), .span(.class("tag"), .text(ctx.t("loan_state.\(l.state)")))),
             s.flags.isEmpty ? .empty : .p(.forEach(s.flags) { f in .span(.class("tag late"), .text(ctx.t("loan_flag.\(f)"))) }),
-            demandBox, facts, schedule, money, jobsTable,
-            explanation.isEmpty ? .empty : .details(.summary(.text(ctx.t("loans.check"))), .ul(.forEach(explanation) { e in .li(.text("\(e.rule): \(e.text)")) })),
-            actions
+            demandBox, facts, actions, jobsTable, schedule, money,
+            explanation.isEmpty ? .empty : .details(.summary(.text(ctx.t("loans.check"))), .ul(.forEach(explanation) { e in .li(.text("\(e.rule): \(e.text)")) }))
         ), status: status)
     }
 

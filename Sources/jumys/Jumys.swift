@@ -63,6 +63,7 @@ struct Serve: AsyncParsableCommand {
                 let loaded = try await DemoData.load(into: store, hashPassword: { try Bcrypt.hash($0, cost: config.bcryptCost) })
                 try await PortalStore(store: store).loadDemoCourses()
                 _ = try await DemoData.loadProjects(into: store)
+                _ = try await DemoData.loadFinance(into: store)
                 print("Demo data: \(loaded.users) accounts and \(loaded.persons) persons added (existing ones kept).")
             }
             try configure(app, services: try await AppServices.make(config: config, store: store, files: files, calendar: calendar))

@@ -74,6 +74,12 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             try await limits.decideChange(refused, approve: false, decision: "Протокол МВК №5", by: iac)
             #expect(try await limits.limits(year: 2021).first { $0.region_iso == "KZ-10" }!.amount == by["KZ-10"]!)
 
+            // A commitment made before the region splits its limit belongs to its district once the district gets a share.
+            let nura = try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$kato == "350600000").first()?.id)
+            try await f.store.write(as: .system) { ctx in
+                try await LimitStore.commit(ctx, year: 2021, direction: .roadmapProjects, region: "KZ-35", district: nura, kind: .project, reference: "project:0", amount: 5_000_000_000, on: CivilDate(iso: "2021-05-05")!)
+            }
+            #expect(try await limits.limits(year: 2021, region: "KZ-35").first { $0.district_id == 0 && $0.direction == "rm_projects" }?.committed == 5_000_000_000)
             // The region splits its limit by district; the districts never hold more than the region.
             let abay = try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$kato == "350300000").first()?.id)
             #expect(await codes { try await limits.splitByDistrict(year: 2021, direction: .roadmapProjects, region: "KZ-35", amounts: [abay: Money(tiyn: after["KZ-35"]! + 100)], decision: "Постановление №1", by: akimat) }
@@ -81,6 +87,14 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             try await limits.splitByDistrict(year: 2021, direction: .roadmapProjects, region: "KZ-35", amounts: [abay: Money(tenge: 400_000_000)], decision: "Постановление акимата №1", by: akimat)
             #expect(try await limits.limits(year: 2021, region: "KZ-35").first { $0.district_id == abay }?.amount == 40_000_000_000)
             #expect(await codes { try await limits.splitByDistrict(year: 2021, direction: .roadmapProjects, region: "KZ-71", amounts: [:], decision: "x", by: akimat) } == ["limit_not_your_body"])
+            #expect(await codes { try await limits.splitByDistrict(year: 2021, direction: .roadmapProjects, region: "KZ-35", amounts: [nura: Money(tenge: 40_000_000)], decision: "Постановление №2", by: akimat) } == ["limit_below_committed"])
+            try await limits.splitByDistrict(year: 2021, direction: .roadmapProjects, region: "KZ-35", amounts: [nura: Money(tenge: 60_000_000)], decision: "Постановление №2", by: akimat)
+            #expect(try await limits.limits(year: 2021, region: "KZ-35").first { $0.district_id == nura }?.committed == 5_000_000_000)
+            // Now split, the region commits in a district only from a district's share.
+            let osakarovka = try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$kato == "350700000").first()?.id)
+            #expect(await codes { _ = try await f.store.write(as: .system) { ctx in
+                try await LimitStore.commit(ctx, year: 2021, direction: .roadmapProjects, region: "KZ-35", district: osakarovka, kind: .project, reference: "project:00", amount: 100, on: CivilDate(iso: "2021-05-05")!)
+            } } == ["limit_not_set"])
         }
     }
 
@@ -325,9 +339,9 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             let ministry = try await user(f, "ministry.officer"), akimat = try await user(f, "akimat.KZ-71")
             #expect(await codes { try await credits.issueBond(region: "KZ-71", borrower: try await org(f, "akimat.KZ-71"), amount: Money(tenge: 1_000_000_000), years: 13, issuedOn: d("2021-03-01"), purpose: "Развитие региона", env: f.env, by: ministry) } == ["bond_years_invalid"])
             let bond = try await credits.issueBond(region: "KZ-71", borrower: try await org(f, "akimat.KZ-71"), amount: Money(tenge: 1_000_000_000), years: 3, issuedOn: d("2021-03-01"), purpose: "Развитие региона", env: f.env, by: ministry)
-            try await credits.recordBondEvent(bond, kind: "use_report", month: "2021-03", amount: Money(tenge: 250_000_000), on: d("2021-04-05"), note: "Дороги", by: akimat)
-            #expect(await codes { try await credits.recordBondEvent(bond, kind: "use_report", month: "2021-03", amount: Money(tenge: 1), on: d("2021-04-06"), note: "", by: akimat) } == ["already_recorded"])
-            try await credits.recordBondEvent(bond, kind: "early_repayment", month: nil, amount: Money(tenge: 400_000_000), on: d("2021-05-04"), note: "", by: ministry)
+            try await credits.recordBondEvent(bond, kind: .useReport, month: "2021-03", amount: Money(tenge: 250_000_000), on: d("2021-04-05"), note: "Дороги", by: akimat)
+            #expect(await codes { try await credits.recordBondEvent(bond, kind: .useReport, month: "2021-03", amount: Money(tenge: 1), on: d("2021-04-06"), note: "", by: akimat) } == ["already_recorded"])
+            try await credits.recordBondEvent(bond, kind: .earlyRepayment, month: nil, amount: Money(tenge: 400_000_000), on: d("2021-05-04"), note: "", by: ministry)
             let b = try #require(try await credits.bonds(for: ministry).first { $0.id == bond })
             let lines2 = try credits.bondSchedule(b, events: try await credits.bondEvents(bond), env: f.env)
             #expect(lines2.map(\.interest) == [Money(tenge: 61_000_000), Money(tenge: 36_600_000), Money(tenge: 36_600_000)])

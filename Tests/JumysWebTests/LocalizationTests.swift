@@ -46,7 +46,7 @@ import Testing
         family("loan_purpose", Rules.LoanPurpose.self); family("schedule_method", Rules.ScheduleMethod.self)
         used.insert("limit_state.superseded")
         for f in ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"] { used.insert("loan_flag.\(f)") }
-        for k in ["early_repayment", "use_report"] { used.insert("bond_event.\(k)") }
+        family("bond_event", BondEventKind.self)
         for r in [Rules.Report.loansIssuedByLender, .loansUseByLender, .loansIssuedByAkimat, .loansUseByAkimat] { used.insert("report_kind.\(r.rawValue)") }
         for s in ProjectStep.allCases { used.insert("step.\(s.rawValue).hint"); used.insert("step.\(s.rawValue).do") }
         for s in ["submitted", "accepted", "returned", "missing"] { used.insert("report_state.\(s)") }
