@@ -219,12 +219,14 @@ public struct CreditStore: Sendable {
         public init(region: String? = nil, state: LoanState? = nil, flag: String? = nil, kind: LoanKind? = nil) { self.region = region; self.state = state; self.flag = flag; self.kind = kind }
     }
 
-    public func loans(for user: UserContext, _ f: LoanFilter = LoanFilter(), limit: Int = 500) async throws -> [LoanRow] {
+    /// The newest first; or, for paging through them all (the API), by id after a cursor.
+    public func loans(for user: UserContext, _ f: LoanFilter = LoanFilter(), limit: Int = 500, after: Int? = nil, ascending: Bool = false) async throws -> [LoanRow] {
         var q = visible(store.sql.select().column("*").from("loans"), user)
+        if let after { q = q.where("id", .greaterThan, SQLBind(after)) }
         if let r = f.region { q = q.where("region_iso", .equal, SQLBind(r)) }
         if let s = f.state { q = q.where("state", .equal, SQLBind(s.rawValue)) }
         if let k = f.kind { q = q.where("kind", .equal, SQLBind(k.rawValue)) }
-        return try await q.orderBy("id", .descending).limit(limit).all(decoding: LoanRow.self)
+        return try await q.orderBy("id", ascending ? .ascending : .descending).limit(limit).all(decoding: LoanRow.self)
     }
 
     public func loan(_ id: Int, for user: UserContext) async throws -> LoanRow? {

@@ -79,6 +79,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try ProjectRoutes().boot(routes: app.routes)
     try LimitRoutes().boot(routes: app.routes)
     try LoanRoutes().boot(routes: app.routes)
+    try FinanceAPIRoutes().boot(routes: app.routes)
     try ProjectAPIRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)

@@ -71,6 +71,13 @@ struct HomeRoutes: RouteCollection {
             if projectWork.contains(user.role) { tiles.insert(tile, at: 0) } else { tiles.append(tile) }
             tiles.append((ctx.t("home.tile.board"), ctx.t("home.tile.board.text"), "/projects/board"))
         }
+        // Money: the limits for the bodies that set and use them; loans for the credit organisations first.
+        let loansTile = (ctx.t("home.tile.loans"), ctx.t("home.tile.loans.text"), "/loans")
+        if user.role == .lender { tiles.insert(loansTile, at: 0) }
+        else if [.ministryOfficer, .akimatOfficer, .regionalCoordinator, .commissionMember, .analyst, .administrator].contains(user.role) {
+            tiles.append((ctx.t("home.tile.limits"), ctx.t("home.tile.limits.text"), "/limits"))
+            tiles.append(loansTile)
+        }
         tiles.append((ctx.t("home.tile.courses"), ctx.t("home.tile.courses.text"), "/portal/courses"))
         tiles.append((ctx.t("home.tile.parameters"), ctx.t("home.tile.parameters.text"), "/parameters"))
         tiles.append((ctx.t("home.tile.calendar"), ctx.t("home.tile.calendar.text"), "/calendar"))

@@ -286,19 +286,23 @@ struct LoanRoutes: RouteCollection {
         ), status: status)
     }
 
+    /// A loan from the form's (or the API body's) fields.
+    static func loanInput(_ f: [String: String]) throws -> LoanInput {
+        guard let credit = LabourMarketRoutes.int(f["credit_id"]) else { throw FieldErrors(errors: [FieldError("credit_id", "choose_from_list")]) }
+        guard let district = LabourMarketRoutes.int(f["district_id"]) else { throw FieldErrors(errors: [FieldError("district_id", "choose_from_list")]) }
+        guard let purpose = f["purpose"].flatMap(Rules.LoanPurpose.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("purpose", "choose_from_list")]) }
+        guard let method = f["method"].flatMap(Rules.ScheduleMethod.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("method", "choose_from_list")]) }
+        guard let rate = FixedDecimal((f["rate_percent"] ?? "").replacingOccurrences(of: ",", with: ".").trimmingCharacters(in: .whitespaces)) else { throw FieldErrors(errors: [FieldError("rate_percent", "number_invalid")]) }
+        return LoanInput(creditID: credit, districtID: district, borrowerID: f["borrower_id"] ?? "", borrowerName: f["borrower_name"] ?? "", taxRegistered: f["tax_registered"] == "true",
+                         purpose: purpose, purposeText: f["purpose_text"] ?? "", amount: try Self.money(f, "amount"), termMonths: try Self.int(f, "term_months"), ratePercent: rate,
+                         graceMonths: try Self.int(f, "grace_months"), method: method, jobsPromised: try Self.int(f, "jobs_promised"), contractOn: try Self.date(f, "contract_on"))
+    }
+
     @Sendable func create(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
         let f = try CaseworkRoutes.form(req)
         return try await ProjectRoutes.handle(req, {
-            guard let credit = LabourMarketRoutes.int(f["credit_id"]) else { throw FieldErrors(errors: [FieldError("credit_id", "choose_from_list")]) }
-            guard let district = LabourMarketRoutes.int(f["district_id"]) else { throw FieldErrors(errors: [FieldError("district_id", "choose_from_list")]) }
-            guard let purpose = f["purpose"].flatMap(Rules.LoanPurpose.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("purpose", "choose_from_list")]) }
-            guard let method = f["method"].flatMap(Rules.ScheduleMethod.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("method", "choose_from_list")]) }
-            guard let rate = FixedDecimal((f["rate_percent"] ?? "").replacingOccurrences(of: ",", with: ".").trimmingCharacters(in: .whitespaces)) else { throw FieldErrors(errors: [FieldError("rate_percent", "number_invalid")]) }
-            let input = LoanInput(creditID: credit, districtID: district, borrowerID: f["borrower_id"] ?? "", borrowerName: f["borrower_name"] ?? "", taxRegistered: f["tax_registered"] == "true",
-                                  purpose: purpose, purposeText: f["purpose_text"] ?? "", amount: try Self.money(f, "amount"), termMonths: try Self.int(f, "term_months"), ratePercent: rate,
-                                  graceMonths: try Self.int(f, "grace_months"), method: method, jobsPromised: try Self.int(f, "jobs_promised"), contractOn: try Self.date(f, "contract_on"))
-            let id = try await Self.store(req).createLoan(input, env: try await req.jumys.rules.current(), by: user)
+            let id = try await Self.store(req).createLoan(try Self.loanInput(f), env: try await req.jumys.rules.current(), by: user)
             return req.redirect(to: "/loans/\(id)", redirectType: .normal)
         }, onErrors: { try await form(req, values: f, errors: $0, status: .unprocessableEntity) })
     }
@@ -383,30 +387,29 @@ struct LoanRoutes: RouteCollection {
         let id = try CaseworkRoutes.id(req)
         let action = req.parameters.get("action") ?? ""
         let f = try CaseworkRoutes.form(req)
-        let store = Self.store(req)
         return try await ProjectRoutes.handle(req, {
-            switch action {
-            case "disburse": try await store.disburse(loan: id, amount: try Self.money(f, "amount"), on: try Self.date(f, "on"), env: try await req.jumys.rules.current(), by: user)
-            case "repay":
-                do { try await store.repay(loan: id, amount: try Self.money(f, "repay_amount"), on: try Self.date(f, "repay_on"), by: user) } catch let e as FieldErrors {
-                    throw FieldErrors(errors: e.errors.map { FieldError(["amount": "repay_amount", "on": "repay_on"][$0.field] ?? $0.field, $0.code, $0.args) })
-                }
-            case "target-use":
-                do { try await store.confirmTargetUse(loan: id, on: try Self.date(f, "use_on"), by: user) } catch let e as FieldErrors {
-                    throw FieldErrors(errors: e.errors.map { FieldError($0.field == "on" ? "use_on" : $0.field, $0.code, $0.args) })
-                }
-            case "job":
-                let slot = (f["slot"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty ? nil : try Self.int(f, "slot")
-                try await store.recordJob(loan: id, slot: slot, contractNumber: f["contract_number"] ?? "", contractOn: try Self.date(f, "contract_on"), seasonal: f["seasonal"] == "true", by: user)
-            case "job-end": try await store.endJob(loan: id, job: try Self.int(f, "job_id"), endedOn: try Self.date(f, "ended_on"), by: user)
-            case "demand":
-                do { try await store.demand(loan: id, penalty: try Self.money(f, "penalty"), reason: f["reason"] ?? "", on: try Self.date(f, "demand_on"), by: user) } catch let e as FieldErrors {
-                    throw FieldErrors(errors: e.errors.map { FieldError($0.field == "on" ? "demand_on" : $0.field, $0.code, $0.args) })
-                }
-            default: throw Abort(.notFound)
-            }
+            try await Self.perform(action, loan: id, f, store: Self.store(req), env: try await req.jumys.rules.current(), by: user)
             return req.redirect(to: "/loans/\(id)", redirectType: .normal)
         }, onErrors: { try await card(req, values: f, errors: $0, status: .unprocessableEntity) })
+    }
+
+    /// The lender's steps on a loan, by name, from the form's (or the API body's) fields.
+    static func perform(_ action: String, loan id: Int, _ f: [String: String], store: CreditStore, env: RulesEnvironment, by user: UserContext) async throws {
+        func renamed(_ e: FieldErrors, _ map: [String: String]) -> FieldErrors { FieldErrors(errors: e.errors.map { FieldError(map[$0.field] ?? $0.field, $0.code, $0.args) }) }
+        switch action {
+        case "disburse": try await store.disburse(loan: id, amount: try Self.money(f, "amount"), on: try Self.date(f, "on"), env: env, by: user)
+        case "repay":
+            do { try await store.repay(loan: id, amount: try Self.money(f, "repay_amount"), on: try Self.date(f, "repay_on"), by: user) } catch let e as FieldErrors { throw renamed(e, ["amount": "repay_amount", "on": "repay_on"]) }
+        case "target-use":
+            do { try await store.confirmTargetUse(loan: id, on: try Self.date(f, "use_on"), by: user) } catch let e as FieldErrors { throw renamed(e, ["on": "use_on"]) }
+        case "job":
+            let slot = (f["slot"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty ? nil : try Self.int(f, "slot")
+            try await store.recordJob(loan: id, slot: slot, contractNumber: f["contract_number"] ?? "", contractOn: try Self.date(f, "contract_on"), seasonal: f["seasonal"] == "true", by: user)
+        case "job-end": try await store.endJob(loan: id, job: try Self.int(f, "job_id"), endedOn: try Self.date(f, "ended_on"), by: user)
+        case "demand":
+            do { try await store.demand(loan: id, penalty: try Self.money(f, "penalty"), reason: f["reason"] ?? "", on: try Self.date(f, "demand_on"), by: user) } catch let e as FieldErrors { throw renamed(e, ["on": "demand_on"]) }
+        default: throw Abort(.notFound)
+        }
     }
 
     // MARK: C7 reports

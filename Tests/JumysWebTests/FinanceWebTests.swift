@@ -95,4 +95,56 @@ import Vapor
             #expect(report.body.contains("Кредитная организация: выданные кредиты (до 10-го)") && report.body.contains(Money(tenge: 100_000_000).formatted()))
         }
     }
+
+    @Test func theAPIGivesLimitsAndLoansToOutsideSystems() async throws {
+        try await withJumys(persons: 0) { app, store in
+            let year = Days.thisYear
+            let b = Browser(app)
+            let ministry = try await apiToken(app, "ministry.officer"), iac = try await apiToken(app, "interagency"), lender = try await apiToken(app, "lender.demo")
+            let proposed = try await b.request(.POST, "/api/v1/limits/allocations", json: #"{"year": \#(year), "direction": "rm_credit", "total": "100000000000", "period": "2023"}"#, bearer: ministry)
+            #expect(proposed.status == .created && proposed.body.contains(#""region":"KZ-71""#))
+            let id = try #require(try await LimitStore(store: store).allocations(year: year).first?.id)
+            let refused = try await b.request(.POST, "/api/v1/limits/allocations/\(id)/approve", json: #"{"decision": "№1"}"#, bearer: ministry)
+            #expect(refused.status == .unprocessableEntity && refused.body.contains("limit_not_your_body"))
+            #expect(try await b.request(.POST, "/api/v1/limits/allocations/\(id)/approve", json: #"{"decision": "Протокол МВК №1"}"#, bearer: iac).status == .ok)
+            let limits = try await b.request(.GET, "/api/v1/limits?year=\(year)&direction=rm_credit&region=KZ-71", bearer: lender)
+            #expect(limits.status == .ok && limits.body.contains(#""direction":"rm_credit""#) && limits.body.contains(#""kind":"allocation""#))
+            #expect(try await b.request(.GET, "/api/v1/limits?year=20x1", bearer: lender).status == .unprocessableEntity)
+            let change = try await b.request(.POST, "/api/v1/limits/changes", json: #"{"year": \#(year), "kind": "reallocation", "from_region": "KZ-35", "from_direction": "rm_credit", "to_region": "KZ-71", "to_direction": "rm_credit", "amount": "1000000", "reason": "Итоги"}"#, bearer: ministry)
+            #expect(change.status == .created)
+            let changeID = try #require(try await LimitStore(store: store).history(year: year).first { $0.state == "proposed" }?.id)
+            #expect(try await b.request(.POST, "/api/v1/limits/changes/\(changeID)/decision", json: #"{"approve": true, "decision": "МВК №4"}"#, bearer: iac).status == .ok)
+            // The credit chain, then a loan through the API: above 70,000 MCI refused with the field and code.
+            let dir = Directory(store: store)
+            let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+            func org(_ code: String) async throws -> Int { try #require(try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id) }
+            let start = CivilDate(iso: Days.from(-10))!
+            let ministryUser = try #require(try await dir.credentials(login: "ministry.officer")?.user), akimatUser = try #require(try await dir.credentials(login: "akimat.KZ-71")?.user)
+            let local = try await CreditStore(store: store).grant(level: .localBody, parent: nil, year: year, direction: .roadmapCredit, region: "KZ-71", borrower: try await org("akimat.KZ-71"),
+                                                                amount: Money(tenge: 1_000_000_000), graceMonths: 12, transferredOn: start, decision: "Договор №1", env: env, by: ministryUser)
+            let credit = try await CreditStore(store: store).grant(level: .creditOrganisation, parent: local, year: 0, direction: .roadmapCredit, region: "", borrower: try await org("lender.demo"),
+                                                                 amount: Money(tenge: 900_000_000), graceMonths: 12, transferredOn: start, decision: "Договор №2", env: env, by: akimatUser)
+            let district = try #require(try await DistrictRecord.query(on: store.db).filter(\.$regionISO == "KZ-71").first()?.id)
+            let bin = BIN.make(year: 2015, month: 3, serial: 4711)!.value
+            func body(_ amount: String) -> String {
+                #"{"credit_id": \#(credit), "district_id": \#(district), "borrower_id": "\#(bin)", "borrower_name": "ТОО «Агро»", "tax_registered": true, "purpose": "investment", "purpose_text": "Цех", "amount": "\#(amount)", "term_months": 84, "rate_percent": "6", "grace_months": 12, "method": "equal_principal", "jobs_promised": 2, "contract_on": "\#(Days.from(0))"}"#
+            }
+            let over = try await b.request(.POST, "/api/v1/loans", json: body("999999999"), bearer: lender)
+            #expect(over.status == .unprocessableEntity && over.body.contains(#""field":"amount""#) && over.body.contains("loan_amount_above_max"))
+            let created = try await b.request(.POST, "/api/v1/loans", json: body("72000000"), bearer: lender)
+            #expect(created.status == .created && created.body.contains(#""state":"contracted""#))
+            let lenderUser = try #require(try await dir.credentials(login: "lender.demo")?.user)
+            let loanID = try #require(try await CreditStore(store: store).loans(for: lenderUser).first?.id)
+            let one = try await b.request(.GET, "/api/v1/loans/\(loanID)", bearer: lender)
+            #expect(one.body.contains(#""n":84"#) && one.body.contains(#""principal":"1000000.00""#))
+            #expect(try await b.request(.POST, "/api/v1/loans/\(loanID)/disburse", json: #"{"amount": "72000000", "on": "\#(Days.from(0))"}"#, bearer: lender).status == .ok)
+            #expect(try await b.request(.POST, "/api/v1/loans/\(loanID)/disburse", json: #"{"amount": "72000000", "on": "\#(Days.from(0))"}"#, bearer: iac).status == .unprocessableEntity)
+            let list = try await b.request(.GET, "/api/v1/loans?state=disbursed", bearer: ministry)
+            #expect(list.body.contains(#""number":"L-"#) && list.body.contains(#""flags":[]"#))
+            #expect(try await b.request(.GET, "/api/v1/loans?flag=nope", bearer: ministry).status == .unprocessableEntity)
+            #expect(try await b.request(.GET, "/api/v1/loans/\(loanID)", bearer: try await apiToken(app, "akimat.KZ-35")).status == .notFound)
+            let report = try await b.request(.GET, "/api/v1/loans/report?month=\(Days.from(0).prefix(7))", bearer: ministry)
+            #expect(report.body.contains(#""issued":1"#) && report.body.contains("loans_issued_by_lender"))
+        }
+    }
 }
