@@ -17,15 +17,8 @@ extension DemoData {
         try await allocateDemoLimits(store, years: [today.year, today.year + 1], on: CivilDate(year: today.year, month: 1, day: 15)!)
         let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("budget_credits").first(decoding: N.self)?.n ?? 0
         guard have == 0 else { return 0 }
-        let dir = Directory(store: store)
-        func user(_ login: String) async throws -> UserContext {
-            guard let u = try await dir.credentials(login: login)?.user else { throw StoreError.configuration("demo account \(login) is missing: load the demo accounts first") }
-            return u
-        }
-        func org(_ code: String) async throws -> Int {
-            guard let id = try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id else { throw StoreError.configuration("organisation \(code) is missing") }
-            return id
-        }
+        func user(_ login: String) async throws -> UserContext { try await account(store, login) }
+        func org(_ code: String) async throws -> Int { try await organisation(store, code) }
         guard let district = try await DistrictRecord.query(on: store.db).filter(\.$regionISO == "KZ-71").sort(\.$kato).first()?.id else { return 0 }
         let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
         let ministry = try await user("ministry.officer"), akimat = try await user("akimat.KZ-71"), lender = try await user("lender.demo")

@@ -13,15 +13,8 @@ extension DemoData {
         struct N: Decodable { let n: Int }
         let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("projects").first(decoding: N.self)?.n ?? 0
         guard have == 0 else { return 0 }
-        let dir = Directory(store: store)
-        func user(_ login: String) async throws -> UserContext {
-            guard let u = try await dir.credentials(login: login)?.user else { throw StoreError.configuration("demo account \(login) is missing: load the demo accounts first") }
-            return u
-        }
-        func org(_ code: String) async throws -> Int {
-            guard let id = try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id else { throw StoreError.configuration("organisation \(code) is missing") }
-            return id
-        }
+        func user(_ login: String) async throws -> UserContext { try await account(store, login) }
+        func org(_ code: String) async throws -> Int { try await organisation(store, code) }
         guard let district = try await DistrictRecord.query(on: store.db).filter(\.$kato == "350300000").first()?.id else { return 0 }
         let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
         let projects = ProjectStore(store: store)
@@ -66,5 +59,17 @@ extension DemoData {
                 try await limits.approve(allocation: id, decision: "ВАК хаттамасы №1 (демо)", on: date, by: iac)
             }
         }
+    }
+
+    /// A demo account, which must have been loaded.
+    static func account(_ store: Store, _ login: String) async throws -> UserContext {
+        guard let u = try await Directory(store: store).credentials(login: login)?.user else { throw StoreError.configuration("demo account \(login) is missing: load the demo accounts first") }
+        return u
+    }
+
+    /// A reference organisation by its code.
+    static func organisation(_ store: Store, _ code: String) async throws -> Int {
+        guard let id = try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id else { throw StoreError.configuration("organisation \(code) is missing") }
+        return id
     }
 }

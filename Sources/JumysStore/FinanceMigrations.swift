@@ -207,6 +207,8 @@ struct CreateFinance: AsyncMigration {
             .field("at", .string, .required)
             .create()
         guard let sql = db as? any SQLDatabase else { return }
+        // F1: one approved allocation per year and direction, even if two approvals race.
+        try await sql.raw("CREATE UNIQUE INDEX limit_allocations_approved_idx ON limit_allocations (year, direction) WHERE state = 'approved'").run()
         try await sql.create(index: "limit_allocations_year_idx").on("limit_allocations").column("year").column("direction").column("state").run()
         try await sql.create(index: "limit_changes_year_idx").on("limit_changes").column("year").column("id").run()
         try await sql.create(index: "limit_commitments_ref_idx").on("limit_commitments").column("kind").column("reference").run()

@@ -26,6 +26,16 @@ struct CaseFixture {
         return CaseFixture(store: store, cases: CaseStore(store: store), env: env, caseworker: cw, analyst: an, district: cw.districtID!)
     }
 
+    /// A demo account of the fixture.
+    func user(_ login: String) async throws -> UserContext {
+        try #require(try await Directory(store: store).credentials(login: login)?.user)
+    }
+
+    /// A reference organisation by its code.
+    func org(_ code: String) async throws -> Int {
+        try #require(try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id)
+    }
+
     func register(_ iin: IIN, categories: [PersonCategory] = [.unemployed], rural: Bool = false) async throws -> Int {
         try await cases.register(Registration(iin: iin.value, lastName: "Серікова", firstName: "Айгерім", middleName: "Нұрланқызы", rural: rural,
                                               phone: "+7 701 123 4567", categories: categories, consent: true), by: caseworker)

@@ -9,26 +9,20 @@ import Testing
 /// Direction 2 (entrepreneurship: conclusions, decision, notification, follow-up) and direction 3 (relocation:
 /// recommendation, subsidy, housing). The fixture's clock is Wednesday 2021-05-05 (holidays on 7 and 10 May).
 @Suite struct DirectionsTests {
-    func user(_ f: CaseFixture, _ login: String) async throws -> UserContext {
-        try #require(try await Directory(store: f.store).credentials(login: login)?.user)
-    }
-    func org(_ f: CaseFixture, _ code: String) async throws -> Int {
-        try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == code).first()?.id)
-    }
     func codes(_ body: () async throws -> Void) async -> [String] {
         do { try await body(); return [] } catch let e as FieldErrors { return e.errors.map(\.code) } catch { return ["\(error)"] }
     }
 
     @Test func businessApplicationFromRequestToNotificationWithALateLender() async throws {
         try await withCases { f in
-            let cw = try await user(f, "caseworker.KZ-35"), lender = try await user(f, "lender.demo"), akim = try await user(f, "akim.350300000")
-            let bizdev = try await user(f, "business.KZ-35"), infra = try await user(f, "infra.KZ-35")
+            let cw = try await f.user("caseworker.KZ-35"), lender = try await f.user("lender.demo"), akim = try await f.user("akim.350300000")
+            let bizdev = try await f.user("business.KZ-35"), infra = try await f.user("infra.KZ-35")
             let person = try await f.cases.register(Registration(iin: iin(1990, 3, 10, .female, 300).value, lastName: "Исаева", firstName: "Гүлнар", rural: true,
                                                                  categories: [.unemployed], categoriesFrom: CivilDate(iso: "2021-01-01"), consent: true), by: cw)
             let business = BusinessStore(store: f.store)
             func input(_ place: BusinessPlace) async throws -> BusinessInput {
                 BusinessInput(settlement: "Қарабас", place: place, supportSettlement: true, expand: false, idea: "Мини-цех по производству кирпича", sector: "manufacturing",
-                              amountAsked: Money(tenge: 2_500_000), needsInfrastructure: true, lenderID: try await org(f, "lender.demo"), submittedOn: CivilDate(iso: "2021-04-19"))
+                              amountAsked: Money(tenge: 2_500_000), needsInfrastructure: true, lenderID: try await f.org("lender.demo"), submittedOn: CivilDate(iso: "2021-04-19"))
             }
             // A business in a city is not direction 2; the application is taken and marked not eligible, with the reason.
             let city = try await business.apply(person: person, try await input(.city), env: f.env, by: cw)
@@ -42,10 +36,10 @@ import Testing
             try await f.cases.transition(application: app, .startReview, env: f.env, by: cw)
             #expect(await codes { try await f.cases.transition(application: app, .include, env: f.env, by: cw) } == ["conclusions_missing"])
             // The organisations must be of the body's kind: a lender is not a business authority.
-            let wrong = await codes { try await business.requestConclusions(application: app, organisations: [.businessAuthority: try await org(f, "lender.demo")], env: f.env, by: cw) }
+            let wrong = await codes { try await business.requestConclusions(application: app, organisations: [.businessAuthority: try await f.org("lender.demo")], env: f.env, by: cw) }
             #expect(wrong == ["choose_from_list"])
-            try await business.requestConclusions(application: app, organisations: [.businessAuthority: try await org(f, "bizdev.350300000"), .ruralAkim: try await org(f, "akim.350300000"),
-                                                                                    .infrastructureAuthority: try await org(f, "infra.KZ-35")],
+            try await business.requestConclusions(application: app, organisations: [.businessAuthority: try await f.org("bizdev.350300000"), .ruralAkim: try await f.org("akim.350300000"),
+                                                                                    .infrastructureAuthority: try await f.org("infra.KZ-35")],
                                                   on: CivilDate(iso: "2021-04-20"), env: f.env, by: cw)
             let asked = try await business.conclusions(of: app)
             #expect(asked.map(\.body).sorted() == ["business_authority", "infrastructure_authority", "lender", "rural_akim"])
@@ -118,7 +112,7 @@ import Testing
 
     @Test func familyRelocationToAnotherRegionWithSubsidyAndHousing() async throws {
         try await withCases { f in
-            let cw = try await user(f, "caseworker.KZ-35"), admin = try await user(f, "admin"), commission = try await user(f, "commission.KZ-35")
+            let cw = try await f.user("caseworker.KZ-35"), admin = try await f.user("admin"), commission = try await f.user("commission.KZ-35")
             let relocation = RelocationStore(store: f.store)
             let person = try await f.cases.register(Registration(iin: iin(1980, 6, 1, .male, 400).value, lastName: "Омаров", firstName: "Бекзат", rural: true,
                                                                  categories: [.unemployed], consent: true), by: cw)
@@ -152,7 +146,7 @@ import Testing
             let payment = try #require(try await relocation.payment(forApplication: app))
             #expect(payment.amount == (50 + 35 * 2) * 2917 * 100 && payment.month == "2021-05" && payment.kind == "relocation_subsidy")
             #expect(try await relocation.payments(month: "2021-05", scope: cw.scope).map(\.application_id) == [app])
-            #expect(try await relocation.payments(month: "2021-05", scope: try await user(f, "caseworker.KZ-71").scope).isEmpty)
+            #expect(try await relocation.payments(month: "2021-05", scope: try await f.user("caseworker.KZ-71").scope).isEmpty)
             // Housing in Astana: 72 m² is beyond 3 × 18 = 54 m²; 54 m² at 110,000 per m² (under Astana's 120,000) is within the norms.
             let dwellings = try await relocation.dwellings(region: "KZ-71")
             let big = try #require(dwellings.first { $0.area == 72 * FixedDecimal.scale }), fits = try #require(dwellings.first { $0.area == 54 * FixedDecimal.scale })
@@ -168,7 +162,7 @@ import Testing
 
     @Test func hostelRoomsCostCapsAndEmployerCofinancing() async throws {
         try await withCases { f in
-            let cw = try await user(f, "caseworker.KZ-71"), admin = try await user(f, "admin"), coordinator = try await user(f, "coordinator.KZ-71")
+            let cw = try await f.user("caseworker.KZ-71"), admin = try await f.user("admin"), coordinator = try await f.user("coordinator.KZ-71")
             let relocation = RelocationStore(store: f.store)
             let room = try #require(try await relocation.dwellings(region: "KZ-71").first { $0.kind == "youth_hostel_room" })
             // D5: 25 years old, but no contract and no housing savings.
@@ -181,7 +175,7 @@ import Testing
             // Only those who keep the stock add to it; an employer's co-financing below 10 % is recorded as not meeting D6.
             let district = try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$kato == "710300000").first()?.id)
             await #expect(throws: FieldErrors.self) { _ = try await relocation.addDwelling(DwellingInput(districtID: district, address: "x", kind: .flat, area: FixedDecimal(40), rooms: 1, costPerM2: Money(tenge: 100_000)), by: cw) }
-            let employer = try await org(f, "contractor.demo")
+            let employer = try await f.org("contractor.demo")
             let low = try await relocation.addCofinancing(region: "KZ-71", employerID: employer, name: "Low", totalCost: Money(tenge: 100_000_000), employerCost: Money(tenge: 9_000_000), dwellings: 10, on: CivilDate(iso: "2021-05-05")!, env: f.env, by: coordinator)
             #expect(try await relocation.cofinancing(low)?.eligible == false)
             let co = try await relocation.addCofinancing(region: "KZ-71", employerID: employer, name: "Жұмысшы үйі", totalCost: Money(tenge: 100_000_000), employerCost: Money(tenge: 25_000_000), dwellings: 4, on: CivilDate(iso: "2021-05-05")!, env: f.env, by: admin)

@@ -16,12 +16,6 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
 
 /// Funding limits (F1, F2, E11) and the credit chain (C2, C4–C8) on the fixture's clock, Wednesday 2021-05-05.
 @Suite struct FinanceTests {
-    func user(_ f: CaseFixture, _ login: String) async throws -> UserContext {
-        try #require(try await Directory(store: f.store).credentials(login: login)?.user)
-    }
-    func org(_ f: CaseFixture, _ code: String) async throws -> Int {
-        try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == code).first()?.id)
-    }
     func codes(_ body: () async throws -> Void) async -> [String] {
         do { try await body(); return [] } catch let e as FieldErrors { return e.errors.map(\.code) } catch { return ["\(error)"] }
     }
@@ -31,15 +25,15 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
     @discardableResult
     func allocate(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection, tenge: Int64) async throws -> Int {
         let limits = LimitStore(store: f.store)
-        let id = try await limits.propose(year: year, direction: direction, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, by: try await user(f, "ministry.officer"))
-        try await limits.approve(allocation: id, decision: "Протокол МВК №1", by: try await user(f, "interagency"))
+        let id = try await limits.propose(year: year, direction: direction, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, by: try await f.user("ministry.officer"))
+        try await limits.approve(allocation: id, decision: "Протокол МВК №1", by: try await f.user("interagency"))
         return id
     }
 
     @Test func aNationalLimitIsSplitExactlyAndReallocatedOnlyByApproval() async throws {
         try await withCases { f in
             let limits = LimitStore(store: f.store)
-            let ministry = try await user(f, "ministry.officer"), iac = try await user(f, "interagency"), akimat = try await user(f, "akimat.KZ-35")
+            let ministry = try await f.user("ministry.officer"), iac = try await f.user("interagency"), akimat = try await f.user("akimat.KZ-35")
             // The shipped labour force has all 20 regions; an odd total leaves remainders to hand out.
             #expect(try await limits.labourForce(period: "2023").count == 20)
             let total: Int64 = 123_456_789_017
@@ -106,9 +100,9 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             let row = try #require(try await limits.limits(year: 2021).first { $0.direction == "ep_training" && $0.region_iso == "KZ-62" })
             let room: Int64 = 7 * 100_000_000
             try await limits.proposeChange(year: 2021, kind: .correction, from: nil, to: .init(.programmeTraining, "KZ-62"), amount: Money(tiyn: room - row.amount),
-                                           reason: "Остаток", by: try await user(f, "ministry.officer"))
+                                           reason: "Остаток", by: try await f.user("ministry.officer"))
             let change = try #require(try await limits.history(year: 2021).first { $0.state == "proposed" })
-            try await limits.decideChange(change.id, approve: true, decision: "МВК №2", by: try await user(f, "interagency"))
+            try await limits.decideChange(change.id, approve: true, decision: "МВК №2", by: try await f.user("interagency"))
             // Fifty requests race for the last money.
             let store = f.store
             let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -134,15 +128,15 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             let c = try #require(try await f.store.sql.raw("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS s FROM limit_commitments WHERE reference LIKE 'race:%'").first(decoding: S.self))
             #expect(c.n == 7 && c.s == room)
             // A correction may not take the limit below what is committed.
-            let cut = try await limits.proposeChange(year: 2021, kind: .correction, from: nil, to: .init(.programmeTraining, "KZ-62"), amount: Money(tenge: -1_000_000), reason: "Сокращение", by: try await user(f, "ministry.officer"))
-            #expect(await codes { try await limits.decideChange(cut, approve: true, decision: "МВК №3", by: try await user(f, "interagency")) } == ["limit_below_committed"])
+            let cut = try await limits.proposeChange(year: 2021, kind: .correction, from: nil, to: .init(.programmeTraining, "KZ-62"), amount: Money(tenge: -1_000_000), reason: "Сокращение", by: try await f.user("ministry.officer"))
+            #expect(await codes { try await limits.decideChange(cut, approve: true, decision: "МВК №3", by: try await f.user("interagency")) } == ["limit_below_committed"])
         }
     }
 
     @Test func projectsDrawOnTheirRegionsLimitAndSavingsGoBack() async throws {
         try await withCases { f in
             let projects = ProjectStore(store: f.store), limits = LimitStore(store: f.store)
-            let iac = try await user(f, "interagency"), akimat = try await user(f, "akimat.KZ-35"), wg = try await user(f, "working-group")
+            let iac = try await f.user("interagency"), akimat = try await f.user("akimat.KZ-35"), wg = try await f.user("working-group")
             let pt = ProjectTests()
             let id = try await pt.selected(f)
             // No limit allocated for the year: the approval is refused and nothing changes.
@@ -160,7 +154,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             var rows = try await limits.limits(year: 2021, region: "KZ-35").filter { $0.direction == "rm_projects" }
             #expect(rows.map(\.committed) == [37_000_000_000, 37_000_000_000])
             // Completed for less: the saving returns to the limit after the working group and the commission.
-            try await projects.setParties(id, contractorID: try await org(f, "contractor.KZ-35"), contractorJobs: 27, subcontractors: [], by: akimat)
+            try await projects.setParties(id, contractorID: try await f.org("contractor.KZ-35"), contractorJobs: 27, subcontractors: [], by: akimat)
             try await projects.act(id, .start, StepInput(on: d("2021-04-12")), env: f.env, by: akimat)
             try await projects.act(id, .complete, StepInput(on: d("2021-05-04"), finalCost: Money(tenge: 360_000_000)), env: f.env, by: akimat)
             // 400 M estimate (370 republican + 30 local), 360 M spent: the republican share spent is 333 M.
@@ -178,10 +172,10 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
     func chain(_ f: CaseFixture, direction: FundingDirection = .roadmapCredit, toLender: Int64 = 500_000_000) async throws -> Int {
         try await allocate(f, direction, tenge: 50_000_000_000)
         let credits = CreditStore(store: f.store)
-        let ministry = try await user(f, "ministry.officer"), akimat = try await user(f, "akimat.KZ-71")
-        let local = try await credits.grant(level: .localBody, parent: nil, year: 2021, direction: direction, region: "KZ-71", borrower: try await org(f, "akimat.KZ-71"),
+        let ministry = try await f.user("ministry.officer"), akimat = try await f.user("akimat.KZ-71")
+        let local = try await credits.grant(level: .localBody, parent: nil, year: 2021, direction: direction, region: "KZ-71", borrower: try await f.org("akimat.KZ-71"),
                                             amount: Money(tenge: 1_000_000_000), graceMonths: 12, transferredOn: d("2021-03-01"), decision: "Договор №1", env: f.env, by: ministry)
-        return try await credits.grant(level: .creditOrganisation, parent: local, year: 0, direction: direction, region: "", borrower: try await org(f, "lender.demo"),
+        return try await credits.grant(level: .creditOrganisation, parent: local, year: 0, direction: direction, region: "", borrower: try await f.org("lender.demo"),
                                        amount: Money(tenge: toLender), graceMonths: 12, transferredOn: d("2021-03-15"), decision: "Договор №2", env: f.env, by: akimat)
     }
 
@@ -194,7 +188,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
     @Test func theCreditChainDrawsOnEachLinkAndReturnsWhatIsUnused() async throws {
         try await withCases { f in
             let credits = CreditStore(store: f.store), limits = LimitStore(store: f.store)
-            let ministry = try await user(f, "ministry.officer"), akimat = try await user(f, "akimat.KZ-71")
+            let ministry = try await f.user("ministry.officer"), akimat = try await f.user("akimat.KZ-71")
             let lenderCredit = try await chain(f)
             let local = try #require(try await credits.credit(lenderCredit)?.parent_id)
             let l = try #require(try await credits.credit(local))
@@ -203,15 +197,15 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             #expect(try await credits.credit(lenderCredit)?.use_by == "2022-03-15")
             #expect(try await limits.limits(year: 2021, region: "KZ-71").first { $0.direction == "rm_credit" }?.committed == 100_000_000_000)
             // The akimat cannot pass on more than it received; the grace is at most a third of the term.
-            let lender = try await org(f, "lender.demo")
+            let lender = try await f.org("lender.demo")
             #expect(await codes { try await credits.grant(level: .creditOrganisation, parent: local, year: 0, direction: .roadmapCredit, region: "", borrower: lender, amount: Money(tenge: 600_000_000),
                                                           graceMonths: 41, transferredOn: d("2021-04-01"), decision: "Договор №3", env: f.env, by: akimat) } == ["credit_grace_above_max"])
             #expect(await codes { try await credits.grant(level: .creditOrganisation, parent: local, year: 0, direction: .roadmapCredit, region: "", borrower: lender, amount: Money(tenge: 600_000_000),
                                                           graceMonths: 0, transferredOn: d("2021-04-01"), decision: "Договор №3", env: f.env, by: akimat) } == ["credit_exceeded"])
-            #expect(await codes { try await credits.grant(level: .localBody, parent: nil, year: 2021, direction: .roadmapCredit, region: "KZ-71", borrower: try await org(f, "akimat.KZ-71"),
+            #expect(await codes { try await credits.grant(level: .localBody, parent: nil, year: 2021, direction: .roadmapCredit, region: "KZ-71", borrower: try await f.org("akimat.KZ-71"),
                                                           amount: Money(tenge: 1), graceMonths: 0, transferredOn: d("2021-03-01"), decision: "x", env: f.env, by: akimat) } == ["limit_not_your_body"])
             // A loan disbursed; then the deadlines pass and what is unused goes back to the budget and the limit.
-            let lenderUser = try await user(f, "lender.demo")
+            let lenderUser = try await f.user("lender.demo")
             let loan = try await credits.createLoan(loanInput(f, credit: lenderCredit, amount: Money(tenge: 200_000_000)), env: f.env, by: lenderUser)
             try await credits.disburse(loan: loan, amount: Money(tenge: 200_000_000), on: d("2021-04-05"), env: f.env, by: lenderUser)
             #expect(await codes { try await credits.disburse(loan: loan, amount: Money(tenge: 1), on: d("2021-04-05"), env: f.env, by: lenderUser) } == ["loan_disbursed_above_amount"])
@@ -230,7 +224,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
         try await withCases { f in
             let credits = CreditStore(store: f.store)
             let credit = try await chain(f, toLender: 50_000_000)
-            let lender = try await user(f, "lender.demo")
+            let lender = try await f.user("lender.demo")
             var loans: [Int] = []
             for _ in 0..<20 { loans.append(try await credits.createLoan(loanInput(f, credit: credit, amount: Money(tenge: 10_000_000)), env: f.env, by: lender)) }
             let env = f.env
@@ -257,7 +251,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             let f = try await CaseFixture.make(store)
             let credits = CreditStore(store: f.store)
             let credit = try await chain(f)
-            let lender = try await user(f, "lender.demo")
+            let lender = try await f.user("lender.demo")
             // C5: more than 70,000 MCI is refused with the limit at the contract date (MCI 2,917 in 2021).
             do {
                 _ = try await credits.createLoan(loanInput(f, credit: credit, amount: Money(tenge: 204_190_001)), env: f.env, by: lender)
@@ -269,7 +263,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             var bad = loanInput(f, credit: credit, amount: Money(tenge: 1_000_000))
             bad.taxRegistered = false; bad.ratePercent = FixedDecimal(7); bad.jobsPromised = 0; bad.borrowerID = "123456789012"
             #expect(await codes { try await credits.createLoan(bad, env: f.env, by: lender) } == ["borrower_id_invalid", "loan_rate_above_max", "loan_jobs_required", "loan_not_tax_registered"])
-            #expect(await codes { try await credits.createLoan(loanInput(f, credit: credit, amount: Money(tenge: 1_000_000)), env: f.env, by: try await user(f, "akimat.KZ-71")) } == ["read_only"])
+            #expect(await codes { try await credits.createLoan(loanInput(f, credit: credit, amount: Money(tenge: 1_000_000)), env: f.env, by: try await f.user("akimat.KZ-71")) } == ["read_only"])
 
             // A good loan: 84 months, 12 of grace, annuity at 6 %: the principal parts sum exactly to the loan.
             let amount = Money(tenge: 204_190_000)
@@ -310,7 +304,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             #expect(try await f.store.sql.raw("SELECT action FROM audit_log WHERE entity = 'loan' AND entity_id = \(bind: String(id)) ORDER BY seq").all(decoding: A.self).map(\.action)
                     == ["create", "disburse", "target_use", "repay", "job", "job", "job", "job_ended", "job", "demand"])
             // Other territories and lenders do not see it.
-            #expect(try await credits.loan(id, for: try await user(f, "akimat.KZ-35")) == nil)
+            #expect(try await credits.loan(id, for: try await f.user("akimat.KZ-35")) == nil)
         }
     }
 
@@ -318,7 +312,7 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
         try await withCases { f in
             let credits = CreditStore(store: f.store)
             let credit = try await chain(f, direction: .programmeBusiness)
-            let lender = try await user(f, "lender.demo")
+            let lender = try await f.user("lender.demo")
             #expect(try await credits.credit(credit)?.term_months == 60) // C2: 5 years to the local body
             var m = loanInput(f, credit: credit, amount: Money(tenge: 3_000_001), jobs: 0)
             m.termMonths = 60; m.graceMonths = 21; m.method = .equalPrincipal
@@ -336,9 +330,9 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             #expect(s.due.tiyn == lines[0].interest && s.arrears.tiyn == max(0, lines[0].interest - 10_000))
 
             // C8: 6.1 % a year, principal at the end; an early repayment lowers the interest of the years after it.
-            let ministry = try await user(f, "ministry.officer"), akimat = try await user(f, "akimat.KZ-71")
-            #expect(await codes { try await credits.issueBond(region: "KZ-71", borrower: try await org(f, "akimat.KZ-71"), amount: Money(tenge: 1_000_000_000), years: 13, issuedOn: d("2021-03-01"), purpose: "Развитие региона", env: f.env, by: ministry) } == ["bond_years_invalid"])
-            let bond = try await credits.issueBond(region: "KZ-71", borrower: try await org(f, "akimat.KZ-71"), amount: Money(tenge: 1_000_000_000), years: 3, issuedOn: d("2021-03-01"), purpose: "Развитие региона", env: f.env, by: ministry)
+            let ministry = try await f.user("ministry.officer"), akimat = try await f.user("akimat.KZ-71")
+            #expect(await codes { try await credits.issueBond(region: "KZ-71", borrower: try await f.org("akimat.KZ-71"), amount: Money(tenge: 1_000_000_000), years: 13, issuedOn: d("2021-03-01"), purpose: "Развитие региона", env: f.env, by: ministry) } == ["bond_years_invalid"])
+            let bond = try await credits.issueBond(region: "KZ-71", borrower: try await f.org("akimat.KZ-71"), amount: Money(tenge: 1_000_000_000), years: 3, issuedOn: d("2021-03-01"), purpose: "Развитие региона", env: f.env, by: ministry)
             try await credits.recordBondEvent(bond, kind: .useReport, month: "2021-03", amount: Money(tenge: 250_000_000), on: d("2021-04-05"), note: "Дороги", by: akimat)
             #expect(await codes { try await credits.recordBondEvent(bond, kind: .useReport, month: "2021-03", amount: Money(tenge: 1), on: d("2021-04-06"), note: "", by: akimat) } == ["already_recorded"])
             try await credits.recordBondEvent(bond, kind: .earlyRepayment, month: nil, amount: Money(tenge: 400_000_000), on: d("2021-05-04"), note: "", by: ministry)

@@ -8,12 +8,6 @@ import Testing
 
 /// Infrastructure projects (E1–E11, G1) on the fixture's clock, Wednesday 2021-05-05 (holidays on 7 and 10 May).
 @Suite struct ProjectTests {
-    func user(_ f: CaseFixture, _ login: String) async throws -> UserContext {
-        try #require(try await Directory(store: f.store).credentials(login: login)?.user)
-    }
-    func org(_ f: CaseFixture, _ code: String) async throws -> Int {
-        try #require(try await OrganisationRecord.query(on: f.store.db).filter(\.$code == code).first()?.id)
-    }
     func district(_ f: CaseFixture, _ kato: String) async throws -> Int {
         try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$kato == kato).first()?.id)
     }
@@ -31,8 +25,8 @@ import Testing
 
     /// Walks a project to the working group's selection with the right body at each step.
     func selected(_ f: CaseFixture, jobs: Int = 37) async throws -> Int {
-        let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
-        let ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group")
+        let akimat = try await f.user("akimat.KZ-35"), coord = try await f.user("coordinator.KZ-35"), commission = try await f.user("commission.KZ-35")
+        let ministry = try await f.user("ministry.officer"), wg = try await f.user("working-group")
         let projects = ProjectStore(store: f.store)
         let id = try await projects.create(try await input(f, jobs: jobs), by: akimat)
         try await projects.act(id, .propose, StepInput(on: d("2021-04-01")), env: f.env, by: akimat)
@@ -46,33 +40,33 @@ import Testing
     /// The year's national limit for Roadmap projects, split between the regions and approved.
     func allocate(_ f: CaseFixture, tenge: Int64) async throws {
         let limits = LimitStore(store: f.store)
-        let id = try await limits.propose(year: 2021, direction: .roadmapProjects, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, on: d("2021-04-08"), by: try await user(f, "ministry.officer"))
-        try await limits.approve(allocation: id, decision: "Протокол МВК №1", on: d("2021-04-08"), by: try await user(f, "interagency"))
+        let id = try await limits.propose(year: 2021, direction: .roadmapProjects, total: Money(tenge: tenge), period: LimitStore.shippedPeriod, on: d("2021-04-08"), by: try await f.user("ministry.officer"))
+        try await limits.approve(allocation: id, decision: "Протокол МВК №1", on: d("2021-04-08"), by: try await f.user("interagency"))
     }
 
     /// Walks a project to approval with the right body at each step.
     func approved(_ f: CaseFixture, jobs: Int = 37) async throws -> Int {
-        let akimat = try await user(f, "akimat.KZ-35"), iac = try await user(f, "interagency")
+        let akimat = try await f.user("akimat.KZ-35"), iac = try await f.user("interagency")
         let projects = ProjectStore(store: f.store)
         let id = try await selected(f, jobs: jobs)
         if try await LimitStore(store: f.store).allocations(year: 2021).isEmpty { try await allocate(f, tenge: 100_000_000_000) }
         try await projects.act(id, .approve, StepInput(on: d("2021-04-08"), decision: "Протокол МВК №1"), env: f.env, by: iac)
-        try await projects.setParties(id, contractorID: try await org(f, "contractor.KZ-35"), contractorJobs: 27, subcontractors: [(try await org(f, "subcontractor.KZ-35"), 10)], by: akimat)
+        try await projects.setParties(id, contractorID: try await f.org("contractor.KZ-35"), contractorJobs: 27, subcontractors: [(try await f.org("subcontractor.KZ-35"), 10)], by: akimat)
         try await projects.act(id, .start, StepInput(on: d("2021-04-12")), env: f.env, by: akimat)
         return id
     }
 
     @Test func aProjectWalksThePipelineAndOnlyTheRightBodyActs() async throws {
         try await withCases { f in
-            let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
-            let otherCommission = try await user(f, "commission.KZ-71"), ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group")
-            let iac = try await user(f, "interagency"), admin = try await user(f, "admin")
+            let akimat = try await f.user("akimat.KZ-35"), coord = try await f.user("coordinator.KZ-35"), commission = try await f.user("commission.KZ-35")
+            let otherCommission = try await f.user("commission.KZ-71"), ministry = try await f.user("ministry.officer"), wg = try await f.user("working-group")
+            let iac = try await f.user("interagency"), admin = try await f.user("admin")
             let projects = ProjectStore(store: f.store)
             // E2: a project without its jobs figures is saved as a draft but cannot be proposed.
             let bare = try await projects.create(try await input(f, jobs: nil, permanent: nil), by: akimat)
             #expect(await codes { try await projects.act(bare, .propose, StepInput(), env: f.env, by: akimat) } == ["project_jobs_required", "project_jobs_required"])
             // Another region's akimat cannot even record a project here.
-            #expect(await codes { _ = try await projects.create(try await input(f), by: try await user(f, "akimat.KZ-71")) } == ["choose_from_list"])
+            #expect(await codes { _ = try await projects.create(try await input(f), by: try await f.user("akimat.KZ-71")) } == ["choose_from_list"])
 
             let id = try await projects.create(try await input(f), by: akimat)
             try await projects.act(id, .propose, StepInput(on: d("2021-04-01")), env: f.env, by: akimat)
@@ -130,8 +124,8 @@ import Testing
 
     @Test func localContentCofinancingAndTheDirection4QuotaAreChecked() async throws {
         try await withCases { f in
-            let akimat = try await user(f, "akimat.KZ-35"), coord = try await user(f, "coordinator.KZ-35"), commission = try await user(f, "commission.KZ-35")
-            let ministry = try await user(f, "ministry.officer"), wg = try await user(f, "working-group"), iac = try await user(f, "interagency")
+            let akimat = try await f.user("akimat.KZ-35"), coord = try await f.user("coordinator.KZ-35"), commission = try await f.user("commission.KZ-35")
+            let ministry = try await f.user("ministry.officer"), wg = try await f.user("working-group"), iac = try await f.user("interagency")
             let projects = ProjectStore(store: f.store)
             // E8: 359,999,999.99 of 400,000,000 is a tiyn short of 90 %; 360,000,000 is exactly 90 %.
             var i = try await input(f)
@@ -170,8 +164,8 @@ import Testing
 
     @Test func thirtySevenJobsNeedEightReferralsAndTheBonusIsDueInThreeWorkingDays() async throws {
         try await withCases { f in
-            let cw = try await user(f, "caseworker.KZ-35"), contractor = try await user(f, "contractor.KZ-35"), sub = try await user(f, "subcontractor.KZ-35")
-            let admin = try await user(f, "admin")
+            let cw = try await f.user("caseworker.KZ-35"), contractor = try await f.user("contractor.KZ-35"), sub = try await f.user("subcontractor.KZ-35")
+            let admin = try await f.user("admin")
             let projects = ProjectStore(store: f.store), labour = LabourStore(store: f.store)
             let id = try await approved(f)
             let p = try #require(try await projects.project(id, for: admin))
@@ -182,7 +176,7 @@ import Testing
                                                             validFrom: d("2021-05-01"), validUntil: d("2021-10-31"), projectID: id, projectPhase: .works), by: u)
             }
             let main = try await vacancy(contractor), subVacancy = try await vacancy(sub, places: 2)
-            #expect(await codes { _ = try await vacancy(try await user(f, "contractor.demo")) } == ["choose_from_list"])
+            #expect(await codes { _ = try await vacancy(try await f.user("contractor.demo")) } == ["choose_from_list"])
             var people: [Int] = []
             for n in 0..<9 {
                 people.append(try await f.cases.register(Registration(iin: iin(1990, 1, 1 + n, .male, 500 + n).value, lastName: "Рабочий", firstName: "Номер\(n)",
@@ -226,15 +220,15 @@ import Testing
 
     @Test func progressReportsAreDueByTheTenthAndSavingsNeedTheWorkingGroupAndTheCommission() async throws {
         try await withCases { f in
-            let contractor = try await user(f, "contractor.KZ-35"), akimat = try await user(f, "akimat.KZ-35"), wg = try await user(f, "working-group")
-            let iac = try await user(f, "interagency"), admin = try await user(f, "admin")
+            let contractor = try await f.user("contractor.KZ-35"), akimat = try await f.user("akimat.KZ-35"), wg = try await f.user("working-group")
+            let iac = try await f.user("interagency"), admin = try await f.user("admin")
             let projects = ProjectStore(store: f.store)
             let id = try await approved(f)
             let progress = ProjectStore.Progress(workDonePercent: FixedDecimal(12), workDoneAmount: Money(tenge: 48_000_000), jobsFilled: 20, jobsByReferral: 4, referredAverageWage: Money(tenge: 120_000))
             // May has not ended: only April can be reported.
             #expect(await codes { try await projects.submitReport(project: id, month: "2021-05", progress, env: f.env, by: contractor) } == ["project_report_month"])
             #expect(await codes { try await projects.submitReport(project: id, month: "2021-04", ProjectStore.Progress(workDonePercent: FixedDecimal(12), workDoneAmount: Money(tenge: 1), jobsFilled: 2, jobsByReferral: 3, referredAverageWage: Money(tenge: 1)), env: f.env, by: contractor) } == ["project_referred_jobs"])
-            #expect(await codes { try await projects.submitReport(project: id, month: "2021-04", progress, env: f.env, by: try await user(f, "contractor.demo")) } == ["refused:false"])
+            #expect(await codes { try await projects.submitReport(project: id, month: "2021-04", progress, env: f.env, by: try await f.user("contractor.demo")) } == ["refused:false"])
             // April's report is due on 10 May, a moved day off, so on Tuesday 11 May (H2).
             let p = try #require(try await projects.project(id, for: admin))
             #expect(try await projects.compliance(of: p, env: f.env, today: d("2021-05-11")).lateReports == 0)
