@@ -281,6 +281,14 @@ public struct LimitStore: Sendable {
             guard n.count == 1 else { throw FieldErrors(errors: [FieldError("decision", "limit_allocation_state")]) }
             if approve, let toDirection = c.to_direction, let toRegion = c.to_region {
                 if let fd = c.from_direction, let fr = c.from_region {
+                    // Both rows locked in id order first, so that two reallocations in opposite directions wait for
+                    // each other instead of deadlocking (PostgreSQL; SQLite has one writer).
+                    if ctx.sql.dialect.name == "postgresql" {
+                        _ = try await ctx.sql.select().column("id").from("funding_limits").where("year", .equal, SQLBind(c.year)).where("district_id", .equal, SQLBind(0))
+                            .where(group: { $0.where(group: { $0.where("direction", .equal, SQLBind(fd)).where("region_iso", .equal, SQLBind(fr)) })
+                                .orWhere(group: { $0.where("direction", .equal, SQLBind(toDirection)).where("region_iso", .equal, SQLBind(toRegion)) }) })
+                            .orderBy("id").for(.update).all()
+                    }
                     try await Self.takeFromLimit(ctx, year: c.year, direction: fd, region: fr, amount: c.amount)
                     try await Self.addToLimit(ctx, year: c.year, direction: toDirection, region: toRegion, district: 0, amount: c.amount)
                 } else if c.amount >= 0 {

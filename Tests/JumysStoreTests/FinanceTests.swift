@@ -133,6 +133,29 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
         }
     }
 
+    @Test func reallocationsApprovedTogetherInOppositeDirectionsAllLand() async throws {
+        try await withCases { f in
+            try await allocate(f, .roadmapProjects, tenge: 100_000_000_000)
+            let limits = LimitStore(store: f.store)
+            let ministry = try await f.user("ministry.officer"), iac = try await f.user("interagency")
+            let before = Dictionary(uniqueKeysWithValues: try await limits.limits(year: 2021).map { ($0.region_iso, $0.amount) })
+            var ids: [Int] = []
+            for i in 0..<12 {
+                let (a, b) = i % 2 == 0 ? ("KZ-35", "KZ-71") : ("KZ-71", "KZ-35")
+                ids.append(try await limits.proposeChange(year: 2021, kind: .reallocation, from: .init(.roadmapProjects, a), to: .init(.roadmapProjects, b),
+                                                          amount: Money(tenge: Int64(1_000 * (i + 1))), reason: "Встречное перераспределение \(i)", by: ministry))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in ids { group.addTask { try await limits.decideChange(id, approve: true, decision: "МВК №\(id)", by: iac) } }
+                try await group.waitForAll()
+            }
+            let after = Dictionary(uniqueKeysWithValues: try await limits.limits(year: 2021).map { ($0.region_iso, $0.amount) })
+            // Six moves of 1, 3, 5 … 11 thousand one way and six of 2, 4 … 12 thousand back: 6,000 tenge net to Karaganda.
+            #expect(after["KZ-35"]! == before["KZ-35"]! + 600_000 && after["KZ-71"]! == before["KZ-71"]! - 600_000)
+            #expect(try await limits.history(year: 2021).filter { $0.kind == "reallocation" && $0.state == "approved" }.count == 12)
+        }
+    }
+
     @Test func projectsDrawOnTheirRegionsLimitAndSavingsGoBack() async throws {
         try await withCases { f in
             let projects = ProjectStore(store: f.store), limits = LimitStore(store: f.store)
