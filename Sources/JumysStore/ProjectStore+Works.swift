@@ -175,6 +175,14 @@ extension ProjectStore {
             u = accept ? u.set("akimat_submitted_on", to: SQLBind(date.iso)) : u.set("returned_reason", to: SQLBind(String(text.prefix(1000))))
             let n = try await u.where("id", .equal, SQLBind(r.id)).where("state", .equal, SQLBind("submitted")).returning("id").all()
             guard n.count == 1 else { throw FieldErrors(errors: [FieldError("month", "project_report_not_waiting")]) }
+            if accept && p.cost_total > 0 {
+                // The republican money spent so far: its share of the work done in the accepted months (F2, G1).
+                struct S: Decodable { let s: Int64 }
+                let done = try await ctx.sql.select().column(SQLRaw("COALESCE(CAST(SUM(work_done_amount) AS BIGINT), 0)"), as: "s").from("project_reports")
+                    .where("project_id", .equal, SQLBind(id)).where("state", .equal, SQLBind("accepted")).first(decoding: S.self)?.s ?? 0
+                let share = Self.limitShare(nationalFund: p.cost_national_fund, republican: p.cost_republican)
+                try await LimitStore.spend(ctx, kind: .project, reference: "project:\(id)", total: Money(tiyn: share).multiplied(by: min(done, p.cost_total), dividedBy: p.cost_total, rounding: .halfUp).tiyn)
+            }
             try ctx.audit(accept ? "report_submit" : "report_return", entity: "project", id: String(id), after: ["month": month, "on": date.iso, "reason": text])
         }
     }

@@ -179,6 +179,12 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
             // Completed for less: the saving returns to the limit after the working group and the commission.
             try await projects.setParties(id, contractorID: try await f.org("contractor.KZ-35"), contractorJobs: 27, subcontractors: [], by: akimat)
             try await projects.act(id, .start, StepInput(on: d("2021-04-12")), env: f.env, by: akimat)
+            // April's works accepted by the akimat: 100 M done, of which the republican share (370 of 400) is spent.
+            try await projects.submitReport(project: id, month: "2021-04", ProjectStore.Progress(workDonePercent: FixedDecimal(25), workDoneAmount: Money(tenge: 100_000_000), jobsFilled: 20,
+                                                                                                 jobsByReferral: 0, referredAverageWage: .zero), env: f.env, by: try await f.user("contractor.KZ-35"))
+            #expect(try await limits.spent(year: 2021)[rows[0].id] ?? 0 == 0) // not yet accepted
+            try await projects.checkReport(project: id, month: "2021-04", accept: true, reason: "", by: akimat)
+            #expect(try await limits.spent(year: 2021)[rows[0].id] == 9_250_000_000)
             try await projects.act(id, .complete, StepInput(on: d("2021-05-04"), finalCost: Money(tenge: 360_000_000)), env: f.env, by: akimat)
             // 400 M estimate (370 republican + 30 local), 360 M spent: the republican share spent is 333 M.
             #expect(try await limits.spent(year: 2021)[rows[0].id] == 33_300_000_000)
