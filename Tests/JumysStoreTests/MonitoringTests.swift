@@ -1,0 +1,87 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+import Testing
+@testable import JumysStore
+
+/// The Roadmap's monthly report (G1) and the reporting calendar (G1, C7, H2) on the fixture's clock, 2021-05-05.
+@Suite struct MonitoringTests {
+    func codes(_ body: () async throws -> Void) async -> [String] {
+        do { try await body(); return [] } catch let e as FieldErrors { return e.errors.map(\.code) } catch { return ["\(error)"] }
+    }
+
+    @Test func theRoadmapReportRollsUpFromDistrictsToTheNation() async throws {
+        try await withCases { f in
+            let projects = ProjectStore(store: f.store), monitoring = MonitoringStore(store: f.store)
+            let id = try await ProjectTests().approved(f)   // Karaganda Region, Abay District, works from 2021-04-12
+            let akimat = try await f.user("akimat.KZ-35")
+            try await projects.submitReport(project: id, month: "2021-04", ProjectStore.Progress(workDonePercent: FixedDecimal(20), workDoneAmount: Money(tenge: 80_000_000), jobsFilled: 30,
+                                                                                                 jobsByReferral: 0, referredAverageWage: .zero), env: f.env, by: try await f.user("contractor.KZ-35"))
+            let april = try #require(Payroll.Month("2021-04"))
+            // Not yet accepted by the akimat: the work done does not count.
+            #expect(try await monitoring.roadmapMonthly(month: april).total.workDone == 0)
+            try await projects.checkReport(project: id, month: "2021-04", accept: true, reason: "", by: akimat)
+            let nation = try await monitoring.roadmapMonthly(month: april)
+            #expect(nation.lines.count == 20 && nation.level == "region")
+            let karaganda = try #require(nation.lines.first { $0.place == "KZ-35" })
+            #expect(karaganda.contractors == 2 && karaganda.inWorks == 1 && karaganda.started == 1 && karaganda.startedByWork == ["repair": 1] && karaganda.startedByObject == ["roads": 1])
+            #expect(karaganda.workDone == 8_000_000_000 && karaganda.jobs == 30 && karaganda.finished == 0)
+            // The nation is the sum of its regions; the region the sum of its districts, and the same as its line.
+            var sum = MonitoringStore.G1Line(place: "KZ")
+            for l in nation.lines { sum.add(l) }
+            #expect(sum == nation.total)
+            let districts = try await monitoring.roadmapMonthly(month: april, region: "KZ-35")
+            #expect(districts.level == "district" && districts.lines.count == 7)
+            var region = districts.total; region.place = "KZ-35"
+            #expect(region == karaganda)
+            // May: nothing started, the project still in works; March: before the works.
+            #expect(try await monitoring.roadmapMonthly(month: Payroll.Month("2021-05")!).total.inWorks == 1)
+            #expect(try await monitoring.roadmapMonthly(month: Payroll.Month("2021-03")!).total == MonitoringStore.G1Line(place: "KZ"))
+        }
+    }
+
+    @Test func submittedReportsAreFrozenVersionedAndLateAfterTheirDueDate() async throws {
+        try await withCases { f in
+            let monitoring = MonitoringStore(store: f.store)
+            _ = try await ProjectTests().approved(f)
+            let akimat = try await f.user("akimat.KZ-35"), ministry = try await f.user("ministry.officer")
+            let april = try #require(Payroll.Month("2021-04")), march = try #require(Payroll.Month("2021-03"))
+            // H2: April's report is due by 10 May 2021, a day off (Victory Day moved from Sunday 9 May): so 11 May.
+            var cal = try await monitoring.calendar(year: 2021, regions: ["KZ-35"], env: f.env, today: f.store.today())
+            let aprilLine = try #require(cal.first { $0.report == .roadmapMonthly && $0.period == "2021-04" })
+            #expect(aprilLine.due == CivilDate(iso: "2021-05-11") && aprilLine.status == .notStarted)
+            // March's was due by 10 April, a Saturday: so Monday 12 April — passed, and not submitted.
+            let marchLine = try #require(cal.first { $0.report == .roadmapMonthly && $0.period == "2021-03" })
+            #expect(marchLine.due == CivilDate(iso: "2021-04-12") && marchLine.status == .overdue)
+            #expect(!cal.contains { $0.period == "2021-05" })   // May has not ended
+            // Only the region's akimat submits; a draft first, then the submission (version 1, on time).
+            #expect(await codes { try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-35", submit: true, env: f.env, by: ministry) } == ["limit_not_your_body"])
+            #expect(await codes { try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-71", submit: true, env: f.env, by: akimat) } == ["limit_not_your_body"])
+            try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-35", submit: false, env: f.env, by: akimat)
+            let v1 = try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-35", submit: true, env: f.env, by: akimat)
+            #expect(v1.version == 1 && v1.state == "submitted" && !v1.late && v1.status == .submitted && v1.submitted_on == "2021-05-05")
+            let frozen = try JSONDecoder().decode(MonitoringStore.G1Report.self, from: Data(v1.snapshot.utf8))
+            #expect(frozen.total.inWorks == 1 && frozen.region == "KZ-35")
+            // March submitted today, after its due date: late.
+            let late = try await monitoring.save(report: .roadmapMonthly, month: march, region: "KZ-35", submit: true, env: f.env, by: akimat)
+            #expect(late.late && late.status == .late)
+            // The authorised body returns April; the correction is version 2; once accepted it is closed.
+            #expect(await codes { try await monitoring.decide(report: .roadmapMonthly, month: april, region: "KZ-35", accept: false, reason: "", by: ministry) } == ["note_required"])
+            try await monitoring.decide(report: .roadmapMonthly, month: april, region: "KZ-35", accept: false, reason: "Не указаны субподрядчики", by: ministry)
+            let v2 = try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-35", submit: true, env: f.env, by: akimat)
+            #expect(v2.version == 2)
+            try await monitoring.decide(report: .roadmapMonthly, month: april, region: "KZ-35", accept: true, reason: "", by: ministry)
+            #expect(await codes { try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-35", submit: true, env: f.env, by: akimat) } == ["report_accepted"])
+            let versions = try await monitoring.submissions(report: .roadmapMonthly, period: "2021-04", region: "KZ-35")
+            #expect(versions.map(\.version) == [2, 1] && versions.map(\.state) == ["accepted", "returned"])
+            cal = try await monitoring.calendar(year: 2021, regions: ["KZ-35"], env: f.env, today: f.store.today())
+            #expect(cal.first { $0.report == .roadmapMonthly && $0.period == "2021-04" }?.status == .accepted)
+            #expect(cal.first { $0.report == .roadmapMonthly && $0.period == "2021-03" }?.status == .late)
+            // The loan reports of the second direction start with February 2021 (C7).
+            #expect(cal.first { $0.report == .loansIssuedByAkimat && $0.period == "2021-01" } == nil)
+            #expect(cal.first { $0.report == .loansIssuedByAkimat && $0.period == "2021-02" }?.due == CivilDate(iso: "2021-03-15"))
+        }
+    }
+}
