@@ -45,6 +45,8 @@ import Testing
         family("credit_level", CreditLevel.self); family("loan_state", LoanState.self); family("loan_kind", LoanKind.self)
         family("loan_purpose", Rules.LoanPurpose.self); family("schedule_method", Rules.ScheduleMethod.self)
         used.insert("limit_state.superseded")
+        family("report_status", MonitoringStore.Status.self)
+        for r in MonitoringStore.regionalReports { used.insert("report_kind.\(r.rawValue)") }
         for f in ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"] { used.insert("loan_flag.\(f)") }
         family("bond_event", BondEventKind.self)
         for r in [Rules.Report.loansIssuedByLender, .loansUseByLender, .loansIssuedByAkimat, .loansUseByAkimat] { used.insert("report_kind.\(r.rawValue)") }

@@ -1,0 +1,239 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import JumysStore
+import Plot
+import Vapor
+
+/// Monitoring on the web (G1, C7, H2): the reporting calendar of the user's regions; the Roadmap's monthly report
+/// by region (the nation) or by district (a region), on screen, as XLSX and as CSV; the region's drafts and frozen,
+/// versioned submissions, and the authorised body's acceptance or return.
+struct ReportRoutes: RouteCollection {
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("reports", use: calendar)
+        routes.get("reports", ":report", ":month", use: show)
+        routes.post("reports", ":report", ":month", ":region", "save", use: save)
+        routes.post("reports", ":report", ":month", ":region", "decide", use: decide)
+    }
+
+    typealias Errors = [(field: String, message: String)]
+    static func store(_ req: Request) -> MonitoringStore { MonitoringStore(store: req.jumys.store) }
+
+    /// The regions whose reports the user sees: all for national roles, the user's region (or its district's region).
+    static func regions(_ req: Request, _ user: UserContext) async throws -> [String] {
+        switch user.scope {
+        case .national: return try await RegionRecord.query(on: req.jumys.store.db).all().compactMap(\.id).sorted()
+        case .region(let r): return [r.iso]
+        case .district(let d): return try await DistrictRecord.find(Int(d), on: req.jumys.store.db).map { [$0.regionISO] } ?? []
+        case .organisation: return []
+        }
+    }
+
+    static func statusTag(_ ctx: PageContext, _ s: MonitoringStore.Status) -> Node<HTML.BodyContext> {
+        .span(.class("tag" + ([.overdue, .late, .returned].contains(s) ? " late" : s == .accepted ? " ok" : "")), .text(ctx.t("report_status.\(s.rawValue)")))
+    }
+
+    // MARK: the calendar
+
+    @Sendable func calendar(req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let ctx = PageContext(req)
+        let today = req.jumys.store.today()
+        let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? today.year
+        let regions = try await Self.regions(req, user)
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
+        let lines = try await Self.store(req).calendar(year: year, regions: regions, env: try await req.jumys.rules.current(), today: today)
+            .sorted { ($0.due, $0.region, $0.report.rawValue) > ($1.due, $1.region, $1.report.rawValue) }
+        let counts = Dictionary(grouping: lines, by: \.status).mapValues(\.count)
+        return HTMLResponse.make(Layout.page(ctx, title: ctx.t("reports.title"),
+            .h1(.text(ctx.t("reports.heading", ["year": String(year)]))),
+            .p(.class("lead"), .text(ctx.t("reports.lead"))),
+            .form(.method(.get), .action("/reports"), .class("filters"),
+                .div(.class("field"), .label(.for("f-year"), .text(ctx.t("funds.year"))), .input(.type(.text), .id("f-year"), .name("year"), .value(String(year)), .class("narrow"))),
+                .button(.type(.submit), .class("button secondary"), .text(ctx.t("filter.apply")))),
+            .p(.forEach(MonitoringStore.Status.allCases.filter { counts[$0] != nil }) { s in .group(Self.statusTag(ctx, s), .text(" \(counts[s]!)  ")) }),
+            lines.isEmpty ? .p(.class("empty"), .text(ctx.t("reports.none"))) : .table(.class("data"),
+                .thead(.tr(.th(.text(ctx.t("loans.reports.report"))), .th(.text(ctx.t("bonds.month"))), .th(.text(ctx.t("filter.region"))), .th(.text(ctx.t("loans.due_on"))),
+                           .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.version"))))),
+                .tbody(.forEach(lines) { l in
+                    .tr(.td(.a(.href("/reports/\(l.report.rawValue)/\(l.period)?region=\(l.region)"), .text(ctx.t("report_kind.\(l.report.rawValue)")))), .td(.text(l.period)),
+                        .td(.text(names.region(l.region))), .td(.text(l.due.iso)), .td(Self.statusTag(ctx, l.status)),
+                        .td(.text(l.latest.map { "v\($0.version)" + ($0.submitted_on.map { " · " + $0 } ?? "") } ?? "—")))
+                }))
+        ))
+    }
+
+    // MARK: a report
+
+    @Sendable func show(req: Request) async throws -> Response { try await page(req, errors: [], status: .ok) }
+
+    /// `/reports/roadmap_monthly/2021-04` (the nation by region), `?region=KZ-35` (the region by district),
+    /// `.xlsx` / `.csv` at the end of the month for the file, `&version=2` for a frozen submission.
+    func page(_ req: Request, errors: Errors, status: HTTPResponseStatus) async throws -> Response {
+        let user = try req.requireUser()
+        let ctx = PageContext(req)
+        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), MonitoringStore.regionalReports.contains(report) else { throw Abort(.notFound) }
+        var monthText = req.parameters.get("month") ?? ""
+        var format = "html"
+        for ext in ["xlsx", "csv"] where monthText.hasSuffix(".\(ext)") { format = ext; monthText = String(monthText.dropLast(ext.count + 1)) }
+        guard let month = Payroll.Month(monthText) else { throw Abort(.notFound) }
+        let visible = try await Self.regions(req, user)
+        // The region of a page comes in the query; a form posted to /reports/{report}/{month}/{region}/… has it in the path.
+        let region = ((try? req.query.get(String.self, at: "region")) ?? req.parameters.get("region")).flatMap { RegionCode($0)?.iso }
+        if let region { guard visible.contains(region) else { throw Abort(.notFound) } } else {
+            guard user.scope == .national else {
+                guard let own = visible.first else { throw Abort(.notFound) }
+                return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(own)")
+            }
+        }
+        guard report == .roadmapMonthly else {
+            // The loan reports are the month's C7 figures; their submissions are below.
+            return try await submissionsPage(req, ctx, report: report, month: month, region: region ?? visible.first ?? "", user: user, body: .p(.a(.href("/loans/reports?month=\(month)"), .text(ctx.t("loans.reports")))), errors: errors, status: status)
+        }
+        let store = Self.store(req)
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
+        let version = (try? req.query.get(String.self, at: "version")).flatMap { Int($0) }
+        var g1: MonitoringStore.G1Report
+        if let version, let region, let s = try await store.submissions(report: report, period: month.description, region: region).first(where: { $0.version == version }) {
+            g1 = try JSONDecoder().decode(MonitoringStore.G1Report.self, from: Data(s.snapshot.utf8))
+        } else {
+            g1 = try await store.roadmapMonthly(month: month, region: region)
+        }
+        let lang: Lang = ctx.lang
+        func placeName(_ p: String) -> String { g1.level == "region" ? names.region(p) : (Int(p).map(names.district) ?? p) }
+        let columns = ["reports.g1.place", "reports.g1.contractors", "reports.g1.in_works", "reports.g1.started", "reports.g1.finished", "reports.g1.work_done", "reports.g1.jobs", "reports.g1.placed", "reports.g1.average_wage"]
+        if format != "html" {
+            return try Self.file(g1, format: format, title: ctx.t("report_kind.roadmap_monthly") + " " + month.description, columns: columns.map { ctx.t($0) },
+                                 place: placeName, totalName: region.map { names.region($0) } ?? ctx.t("limits.nation"), workTypes: WorkType.allCases.map { ($0.rawValue, ctx.t("work_type.\($0.rawValue)")) },
+                                 name: "g1-\(month)\(region.map { "-\($0)" } ?? "")", lang: lang)
+        }
+        func row(_ l: MonitoringStore.G1Line, name: Node<HTML.BodyContext>, bold: Bool) -> Node<HTML.TableContext> {
+            let cells: [String] = [String(l.contractors), String(l.inWorks), String(l.started), String(l.finished), ProjectRoutes.tenge(l.workDone), String(l.jobs), String(l.placed), l.placed > 0 ? ProjectRoutes.tenge(l.averageWage) : "—"]
+            return .tr(bold ? .th(name) : .td(name), .forEach(cells) { c in .td(.class("num"), bold ? .strong(.text(c)) : .text(c)) })
+        }
+        let query = region.map { "?region=\($0)" } ?? ""
+        let table: Node<HTML.BodyContext> = .table(.class("data"),
+            .caption(.text(ctx.t("reports.g1.caption", ["month": month.description, "place": region.map { names.region($0) } ?? ctx.t("limits.nation")]))),
+            .thead(.tr(.forEach(columns) { c in .th(.text(ctx.t(c))) })),
+            .tbody(.forEach(g1.lines) { l in
+                row(l, name: g1.level == "region" ? .a(.href("/reports/roadmap_monthly/\(month)?region=\(l.place)"), .text(placeName(l.place))) : .text(placeName(l.place)), bold: false)
+            }),
+            .tfoot(row(g1.total, name: .text(region.map { names.region($0) } ?? ctx.t("limits.nation")), bold: true)))
+        let byType: Node<HTML.BodyContext> = .table(.class("data"),
+            .caption(.text(ctx.t("reports.g1.by_work_type"))),
+            .thead(.tr(.th(.text(ctx.t("project.work_type"))), .th(.class("num"), .text(ctx.t("reports.g1.started"))), .th(.class("num"), .text(ctx.t("reports.g1.finished"))))),
+            .tbody(.forEach(WorkType.allCases) { w in
+                .tr(.td(.text(ctx.t("work_type.\(w.rawValue)"))), .td(.class("num"), .text(String(g1.total.startedByWork[w.rawValue] ?? 0))), .td(.class("num"), .text(String(g1.total.finishedByWork[w.rawValue] ?? 0))))
+            }))
+        let body: Node<HTML.BodyContext> = .group(
+            region == nil ? .empty : .p(.a(.href("/reports/roadmap_monthly/\(month)"), .text("← " + ctx.t("limits.nation")))),
+            version.map { .p(.class("notice"), .text(ctx.t("reports.frozen", ["version": String($0)]))) } ?? .empty,
+            .p(.class("print-links"), .a(.href("/reports/roadmap_monthly/\(month).xlsx\(query)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "),
+               .a(.href("/reports/roadmap_monthly/\(month).csv\(query)"), .text(ctx.t("payroll.download.csv")))),
+            table, byType)
+        guard let region else {
+            return HTMLResponse.make(Layout.page(ctx, title: ctx.t("report_kind.roadmap_monthly"),
+                .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
+                .h1(.text(ctx.t("report_kind.roadmap_monthly") + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.g1.lead"))), body), status: status)
+        }
+        return try await submissionsPage(req, ctx, report: report, month: month, region: region, user: user, body: body, errors: errors, status: status)
+    }
+
+    /// A region's report of a month: the figures, the versions submitted, and the next step for the user's body.
+    func submissionsPage(_ req: Request, _ ctx: PageContext, report: Rules.Report, month: Payroll.Month, region: String, user: UserContext, body: Node<HTML.BodyContext>,
+                         errors: Errors, status: HTTPResponseStatus) async throws -> Response {
+        let store = Self.store(req)
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
+        let versions = try await store.submissions(report: report, period: month.description, region: region)
+        let due = try Rules.reportDeadline(report: report, periodYear: month.year, periodMonth: month.month, try await req.jumys.rules.current().context(on: month.last)).value
+        let who = try await ProjectStore(store: req.jumys.store).body(of: user)
+        let mayFile = who == .akimat && user.districtID == nil && user.regionISO == region && versions.first?.state != "accepted" && month.last < req.jumys.store.today()
+        let mayDecide = who == .ministry && versions.first?.state == "submitted"
+        let k = FormKit(ctx: ctx, errors: errors, values: [:])
+        let history: Node<HTML.BodyContext> = versions.isEmpty ? .p(.class("empty"), .text(ctx.t("reports.no_versions"))) : .table(.class("data"),
+            .caption(.text(ctx.t("reports.versions"))),
+            .thead(.tr(.th(.text(ctx.t("reports.version"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.by"))), .th(.text(ctx.t("reports.submitted_on"))), .th(.text(ctx.t("step.decision"))))),
+            .tbody(.forEach(versions) { v in
+                .tr(.td(report == .roadmapMonthly ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(region)&version=\(v.version)"), .text("v\(v.version)")) : .text("v\(v.version)")),
+                    .td(Self.statusTag(ctx, v.status)), .td(.text(v.by_login)), .td(.text(v.submitted_on ?? "—")),
+                    .td(.text([v.decided_on, v.reason].compactMap { $0 }.joined(separator: " · "))))
+            }))
+        return HTMLResponse.make(Layout.page(ctx, title: ctx.t("report_kind.\(report.rawValue)"),
+            .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
+            Layout.errorSummary(ctx, errors),
+            .h1(.text(ctx.t("report_kind.\(report.rawValue)") + " · " + names.region(region) + " · " + month.description)),
+            .p(.class("lead"), .text(ctx.t("reports.due", ["date": due.iso]))),
+            !mayFile ? .empty : .form(.method(.post), .action("/reports/\(report.rawValue)/\(month)/\(region)/save"), .class("panel"), ctx.csrfField(),
+                .h2(.text(ctx.t("reports.file"))), .p(.class("hint"), .text(ctx.t("reports.file.hint"))),
+                .button(.type(.submit), .name("submit"), .value("true"), .class("button"), .text(ctx.t("reports.submit"))), .text(" "),
+                .button(.type(.submit), .name("submit"), .value("false"), .class("button secondary"), .text(ctx.t("reports.draft")))),
+            !mayDecide ? .empty : .form(.method(.post), .action("/reports/\(report.rawValue)/\(month)/\(region)/decide"), .class("panel"), ctx.csrfField(),
+                .h2(.text(ctx.t("reports.decide"))), k.text("reason", ctx.t("report.reason")),
+                .button(.type(.submit), .name("accept"), .value("true"), .class("button"), .text(ctx.t("reports.accept"))), .text(" "),
+                .button(.type(.submit), .name("accept"), .value("false"), .class("button secondary"), .text(ctx.t("reports.return")))),
+            history, body
+        ), status: status)
+    }
+
+    @Sendable func save(req: Request) async throws -> Response {
+        let user = try CaseworkRoutes.requireWriter(req)
+        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), let month = req.parameters.get("month").flatMap(Payroll.Month.init),
+              let region = req.parameters.get("region").flatMap({ RegionCode($0)?.iso }) else { throw Abort(.notFound) }
+        let f = try CaseworkRoutes.form(req)
+        return try await ProjectRoutes.handle(req, {
+            try await Self.store(req).save(report: report, month: month, region: region, submit: f["submit"] == "true", env: try await req.jumys.rules.current(), by: user)
+            return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(region)", redirectType: .normal)
+        }, onErrors: { try await page(req, errors: $0, status: .unprocessableEntity) })
+    }
+
+    @Sendable func decide(req: Request) async throws -> Response {
+        let user = try CaseworkRoutes.requireWriter(req)
+        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), let month = req.parameters.get("month").flatMap(Payroll.Month.init),
+              let region = req.parameters.get("region").flatMap({ RegionCode($0)?.iso }) else { throw Abort(.notFound) }
+        let f = try CaseworkRoutes.form(req)
+        return try await ProjectRoutes.handle(req, {
+            try await Self.store(req).decide(report: report, month: month, region: region, accept: f["accept"] == "true", reason: f["reason"] ?? "", by: user)
+            return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(region)", redirectType: .normal)
+        }, onErrors: { try await page(req, errors: $0, status: .unprocessableEntity) })
+    }
+
+    // MARK: files
+
+    /// The G1 table as a spreadsheet (a header row, numbers as numbers, money with two decimals, column widths, the
+    /// total row in bold; a second sheet by work type) or as CSV.
+    static func file(_ g1: MonitoringStore.G1Report, format: String, title: String, columns: [String], place: (String) -> String, totalName: String,
+                     workTypes: [(String, String)], name: String, lang: Lang) throws -> Response {
+        func values(_ l: MonitoringStore.G1Line) -> [XLSXWriter.Cell] {
+            [.number(String(l.contractors)), .number(String(l.inWorks)), .number(String(l.started)), .number(String(l.finished)), .amount(Money(tiyn: l.workDone).decimalString),
+             .number(String(l.jobs)), .number(String(l.placed)), .amount(Money(tiyn: l.averageWage).decimalString)]
+        }
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).\(format)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        var headers = HTTPHeaders()
+        if format == "xlsx" {
+            let x = try XLSXWriter(url: tmp)
+            try x.beginSheet("G1 \(g1.month)", columnWidths: [32, 14, 14, 11, 11, 20, 12, 16, 16])
+            x.header(columns, wrapped: true)
+            for l in g1.lines { x.row([.text(place(l.place))] + values(l)) }
+            x.row([.text(totalName)] + values(g1.total), style: 1)
+            try x.beginSheet(String(title.filter { !"[]:*?/\\".contains($0) }.prefix(31)), columnWidths: [34, 12, 12])
+            x.header([columns[0], columns[3], columns[4]])
+            for (k, n) in workTypes { x.row([.text(n), .number(String(g1.total.startedByWork[k] ?? 0)), .number(String(g1.total.finishedByWork[k] ?? 0))]) }
+            try x.finish()
+            headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        } else {
+            var text = columns.map(PaymentList.csvField).joined(separator: ",") + "\r\n"
+            func csv(_ name: String, _ l: MonitoringStore.G1Line) -> String {
+                ([name, String(l.contractors), String(l.inWorks), String(l.started), String(l.finished), Money(tiyn: l.workDone).decimalString, String(l.jobs), String(l.placed),
+                  Money(tiyn: l.averageWage).decimalString].map(PaymentList.csvField)).joined(separator: ",") + "\r\n"
+            }
+            for l in g1.lines { text += csv(place(l.place), l) }
+            text += csv(totalName, g1.total)
+            try Data(text.utf8).write(to: tmp)
+            headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        }
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name).\(format)\"")
+        return Response(status: .ok, headers: headers, body: .init(data: try Data(contentsOf: tmp)))
+    }
+}

@@ -1,0 +1,99 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import JumysStore
+import SQLKit
+import Testing
+import Vapor
+@testable import JumysWeb
+
+/// The Roadmap's monthly report in the pages and as files, and the reporting calendar: a region files last month's
+/// report, late when today is past its due date.
+@Suite struct ReportWebTests {
+    func user(_ store: Store, _ login: String) async throws -> UserContext {
+        try #require(try await Directory(store: store).credentials(login: login)?.user)
+    }
+
+    /// A Karaganda project in works since 50 days ago with last month's progress accepted; returns last month.
+    func projectWithLastMonth(_ store: Store) async throws -> Payroll.Month {
+        let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+        let today = CivilDate(iso: Days.from(0))!
+        let start = today.adding(days: -50), last = today.adding(months: -1)
+        let month = Payroll.Month(String(format: "%04d-%02d", last.year, last.month))!
+        let projects = ProjectStore(store: store)
+        let akimat = try await user(store, "akimat.KZ-35")
+        let district = try #require(try await DistrictRecord.query(on: store.db).filter(\.$kato == "350300000").first()?.id)
+        let id = try await projects.create(ProjectInput(programme: .roadmap, districtID: district, settlement: "Топар", name: "Ремонт дороги Топар — Абай", objectType: .roads, workType: .repair,
+                                                        nationalFund: .zero, republican: Money(tenge: 370_000_000), localBudget: Money(tenge: 30_000_000), cofinancing: .zero,
+                                                        domesticCost: Money(tenge: 380_000_000), designDocs: true, expertisePassed: true, startsOn: start, endsOn: today.adding(months: 6),
+                                                        jobsCreated: 37, permanentJobs: 4, averageWage: Money(tenge: 150_000)), by: akimat)
+        try await projects.act(id, .propose, StepInput(on: start.adding(days: -10)), env: env, by: akimat)
+        try await projects.act(id, .compile, StepInput(on: start.adding(days: -9)), env: env, by: try await user(store, "coordinator.KZ-35"))
+        try await projects.act(id, .approveRegional, StepInput(on: start.adding(days: -8), decision: "Протокол №3", referralQuota: 8), env: env, by: try await user(store, "commission.KZ-35"))
+        try await projects.act(id, .consolidate, StepInput(on: start.adding(days: -7)), env: env, by: try await user(store, "ministry.officer"))
+        try await projects.act(id, .select, StepInput(on: start.adding(days: -6), decision: "Протокол РГ №2"), env: env, by: try await user(store, "working-group"))
+        for y in Set([start.year, today.year]) { try await allocate(store, year: y, .roadmapProjects, tenge: 100_000_000_000) }
+        try await projects.act(id, .approve, StepInput(on: start.adding(days: -5), decision: "Протокол МВК №1"), env: env, by: try await user(store, "interagency"))
+        let contractor = try #require(try await OrganisationRecord.query(on: store.db).filter(\.$code == "contractor.KZ-35").first()?.id)
+        try await projects.setParties(id, contractorID: contractor, contractorJobs: 37, subcontractors: [], by: akimat)
+        try await projects.act(id, .start, StepInput(on: start), env: env, by: akimat)
+        try await projects.submitReport(project: id, month: month.description, ProjectStore.Progress(workDonePercent: FixedDecimal(30), workDoneAmount: Money(tenge: 120_000_000), jobsFilled: 33,
+                                                                                                    jobsByReferral: 0, referredAverageWage: .zero), env: env, by: try await user(store, "contractor.KZ-35"))
+        try await projects.checkReport(project: id, month: month.description, accept: true, reason: "", by: akimat)
+        return month
+    }
+
+    @Test func theRoadmapReportOnScreenAsXLSXAndCSVAndFiledByTheRegion() async throws {
+        try await withJumys(persons: 0) { app, store in
+            let month = try await projectWithLastMonth(store)
+            let analyst = Browser(app)
+            analyst.acceptLanguage = "ru"
+            _ = try await analyst.signIn("analyst")
+            let page = try await analyst.request(.GET, "/reports/roadmap_monthly/\(month)")
+            #expect(page.status == .ok && page.body.contains("Карагандинская область") && page.body.contains("По республике") && page.body.contains(Money(tenge: 120_000_000).formatted()))
+            // The CSV: twenty regions and the nation, whose figures are the sums of the regions'.
+            let csv = try await analyst.request(.GET, "/reports/roadmap_monthly/\(month).csv")
+            #expect(csv.status == .ok && csv.headers.contentType?.description.contains("text/csv") == true)
+            let rows = csv.body.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(rows.count == 22)
+            for col in 1...7 {
+                let sum = rows[1...20].compactMap { Decimal(string: $0[col]) }.reduce(Decimal(0), +)
+                #expect(Decimal(string: rows[21][col]) == sum, "column \(col)")
+            }
+            #expect(rows[21][5] == "120000000.00" && rows[21][6] == "33")
+            // The XLSX, kept for scripts/xlsx_check.sh, which opens it with LibreOffice.
+            let xlsx = try await analyst.request(.GET, "/reports/roadmap_monthly/\(month).xlsx")
+            #expect(xlsx.status == .ok && xlsx.bytes.prefix(2) == Data([0x50, 0x4B]))
+            let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("artifacts")
+            try? FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+            try? xlsx.bytes.write(to: artifacts.appendingPathComponent("g1-sample.xlsx"))
+            // The region's districts.
+            let region = try await analyst.request(.GET, "/reports/roadmap_monthly/\(month)?region=KZ-35")
+            #expect(region.body.contains("Абайский район") && region.body.contains("Сдать") == false)
+            // Karaganda's akimat files it; the calendar shows it, late when today is past the due date (H2).
+            let akimat = Browser(app)
+            akimat.acceptLanguage = "ru"
+            _ = try await akimat.signIn("akimat.KZ-35")
+            #expect(try await akimat.request(.GET, "/reports/roadmap_monthly/\(month)").status == .seeOther)   // to its own region
+            let own = try await akimat.request(.GET, "/reports/roadmap_monthly/\(month)?region=KZ-35")
+            #expect(own.body.contains("Сдать"))
+            #expect(try await akimat.request(.GET, "/reports/roadmap_monthly/\(month)?region=KZ-71").status == .notFound)
+            #expect(try await akimat.post("/reports/roadmap_monthly/\(month)/KZ-35/save", ["submit": "true"]).status == .seeOther)
+            let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+            let due = try Rules.reportDeadline(report: .roadmapMonthly, periodYear: month.year, periodMonth: month.month, env.context(on: month.last)).value
+            let late = CivilDate(iso: Days.from(0))! > due
+            let calendar = try await akimat.request(.GET, "/reports?year=\(month.year)")
+            #expect(calendar.body.contains(due.iso) && calendar.body.contains(late ? "Сдан с опозданием" : "Сдан"))
+            // The authorised body accepts it.
+            let ministry = Browser(app)
+            ministry.acceptLanguage = "ru"
+            _ = try await ministry.signIn("ministry.officer")
+            _ = try await ministry.request(.GET, "/reports/roadmap_monthly/\(month)?region=KZ-35")
+            #expect(try await ministry.post("/reports/roadmap_monthly/\(month)/KZ-35/decide", ["accept": "true"]).status == .seeOther)
+            #expect(try await akimat.request(.GET, "/reports?year=\(month.year)").body.contains("Принят"))
+            let closed = try await akimat.post("/reports/roadmap_monthly/\(month)/KZ-35/save", ["submit": "true"])
+            #expect(closed.status == .unprocessableEntity, "\(closed.status) \(closed.body.prefix(300))")
+        }
+    }
+}
