@@ -81,6 +81,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try LoanRoutes().boot(routes: app.routes)
     try FinanceAPIRoutes().boot(routes: app.routes)
     try ReportRoutes().boot(routes: app.routes)
+    try DashboardRoutes().boot(routes: app.routes)
     try ProjectAPIRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)

@@ -75,6 +75,7 @@ struct HomeRoutes: RouteCollection {
         let loansTile = (ctx.t("home.tile.loans"), ctx.t("home.tile.loans.text"), "/loans")
         if user.role == .lender { tiles.insert(loansTile, at: 0) }
         else if [.ministryOfficer, .akimatOfficer, .regionalCoordinator, .commissionMember, .analyst, .administrator].contains(user.role) {
+            tiles.append((ctx.t("home.tile.dashboard"), ctx.t("home.tile.dashboard.text"), "/dashboard"))
             tiles.append((ctx.t("home.tile.reports"), ctx.t("home.tile.reports.text"), "/reports"))
             tiles.append((ctx.t("home.tile.limits"), ctx.t("home.tile.limits.text"), "/limits"))
             tiles.append(loansTile)

@@ -46,6 +46,7 @@ import Testing
         family("loan_purpose", Rules.LoanPurpose.self); family("schedule_method", Rules.ScheduleMethod.self)
         used.insert("limit_state.superseded")
         family("report_status", MonitoringStore.Status.self)
+        family("dashboard.measure", DashboardStore.Measure.self)
         for r in MonitoringStore.regionalReports { used.insert("report_kind.\(r.rawValue)") }
         for f in ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"] { used.insert("loan_flag.\(f)") }
         family("bond_event", BondEventKind.self)

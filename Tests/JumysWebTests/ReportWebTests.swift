@@ -96,4 +96,30 @@ import Vapor
             #expect(closed.status == .unprocessableEntity, "\(closed.status) \(closed.body.prefix(300))")
         }
     }
+
+    @Test func theDashboardDrawsTheMapAndTheChartOnTheServer() async throws {
+        try await withJumys(persons: 0) { app, store in
+            let month = try await projectWithLastMonth(store)
+            for lang in ["kk", "ru"] {
+                let b = Browser(app)
+                b.acceptLanguage = lang
+                _ = try await b.signIn("analyst")
+                let page = try await b.request(.GET, "/dashboard?measure=jobs&month=\(month)")
+                #expect(page.status == .ok)
+                // Twenty regions drawn as SVG with their values on hover, the same values in a table, no script.
+                #expect(page.body.components(separatedBy: "<path ").count - 1 == 20)
+                let karaganda = lang == "kk" ? "Қарағанды облысы" : "Карагандинская область"
+                #expect(page.body.contains("<title>\(karaganda): 33</title>"))
+                #expect(page.body.contains("Boundaries: geokz") && !page.body.contains("<script"))
+                #expect(page.body.contains("href=\"/dashboard/KZ-35?measure=jobs&amp;month=\(month)\""))
+                let region = try await b.request(.GET, "/dashboard/KZ-35?measure=jobs&month=\(month)")
+                #expect(region.body.contains(lang == "kk" ? "Абай ауданы" : "Абайский район") && region.body.contains("33"))
+            }
+            let analyst = Browser(app)
+            _ = try await analyst.signIn("analyst")
+            let limit = try await analyst.request(.GET, "/dashboard?measure=limit&month=\(month)")
+            #expect(limit.body.contains("%</title>"))
+            #expect(try await analyst.request(.GET, "/dashboard/KZ-99").status == .notFound)
+        }
+    }
 }
