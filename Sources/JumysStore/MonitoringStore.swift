@@ -126,7 +126,7 @@ public struct MonitoringStore: Sendable {
     // MARK: the reporting calendar
 
     /// The reports a region submits each month, with the rule that gives their due date.
-    public static let regionalReports: [Rules.Report] = [.roadmapMonthly, .loansIssuedByAkimat, .loansUseByAkimat]
+    public static let regionalReports: [Rules.Report] = [.roadmapMonthly, .programmeMonthly, .loansIssuedByAkimat, .loansUseByAkimat]
 
     public enum Status: String, Sendable, Codable, CaseIterable {
         case notStarted = "not_started", overdue, draft, submitted, late, accepted, returned
@@ -236,6 +236,8 @@ public struct MonitoringStore: Sendable {
         switch report {
         case .roadmapMonthly:
             return String(decoding: try enc.encode(try await roadmapMonthly(month: month, region: region)), as: UTF8.self)
+        case .programmeMonthly:
+            return String(decoding: try enc.encode(try await programmeMonthly(month: month, region: region)), as: UTF8.self)
         default:
             struct Line: Encodable { let lender_id: Int; let issued: Int; let issued_amount: Int64; let jobs_promised: Int; let disbursed_amount: Int64; let use_confirmed: Int; let use_overdue: Int; let jobs_confirmed: Int; let demanded: Int }
             let rows = try await CreditStore(store: store).report(month: month, for: user).filter { $0.region_iso == region }

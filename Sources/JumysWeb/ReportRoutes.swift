@@ -87,55 +87,62 @@ struct ReportRoutes: RouteCollection {
                 return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(own)")
             }
         }
-        guard report == .roadmapMonthly else {
+        guard report == .roadmapMonthly || report == .programmeMonthly else {
             // The loan reports are the month's C7 figures; their submissions are below.
             return try await submissionsPage(req, ctx, report: report, month: month, region: region ?? visible.first ?? "", user: user, body: .p(.a(.href("/loans/reports?month=\(month)"), .text(ctx.t("loans.reports")))), errors: errors, status: status)
         }
         let store = Self.store(req)
         let names = try await ProjectRoutes.Names.load(req, ctx.lang)
         let version = (try? req.query.get(String.self, at: "version")).flatMap { Int($0) }
-        var g1: MonitoringStore.G1Report
-        if let version, let region, let s = try await store.submissions(report: report, period: month.description, region: region).first(where: { $0.version == version }) {
-            g1 = try JSONDecoder().decode(MonitoringStore.G1Report.self, from: Data(s.snapshot.utf8))
+        var frozen: MonitoringStore.SubmissionRow? = nil
+        if let version, let region { frozen = try await store.submissions(report: report, period: month.description, region: region).first { $0.version == version } }
+        let table: ReportTable
+        var byWork: MonitoringStore.G1Line? = nil
+        if report == .roadmapMonthly {
+            let g1: MonitoringStore.G1Report
+            if let frozen { g1 = try JSONDecoder().decode(MonitoringStore.G1Report.self, from: Data(frozen.snapshot.utf8)) } else { g1 = try await store.roadmapMonthly(month: month, region: region) }
+            table = ReportTable(g1); byWork = g1.total
         } else {
-            g1 = try await store.roadmapMonthly(month: month, region: region)
+            let g4: MonitoringStore.G4Report
+            if let frozen { g4 = try JSONDecoder().decode(MonitoringStore.G4Report.self, from: Data(frozen.snapshot.utf8)) } else { g4 = try await store.programmeMonthly(month: month, region: region) }
+            table = ReportTable(g4)
         }
-        let lang: Lang = ctx.lang
-        func placeName(_ p: String) -> String { g1.level == "region" ? names.region(p) : (Int(p).map(names.district) ?? p) }
-        let columns = ["reports.g1.place", "reports.g1.contractors", "reports.g1.in_works", "reports.g1.started", "reports.g1.finished", "reports.g1.work_done", "reports.g1.jobs", "reports.g1.placed", "reports.g1.average_wage"]
+        func placeName(_ p: String) -> String { table.level == "region" ? names.region(p) : (Int(p).map(names.district) ?? p) }
+        let totalName = region.map { names.region($0) } ?? ctx.t("limits.nation")
+        let title = ctx.t("report_kind.\(report.rawValue)")
+        let file = "\(report == .roadmapMonthly ? "g1" : "g4")-\(month)\(region.map { "-\($0)" } ?? "")"
         if format != "html" {
-            return try Self.file(g1, format: format, title: ctx.t("report_kind.roadmap_monthly") + " " + month.description, columns: columns.map { ctx.t($0) },
-                                 place: placeName, totalName: region.map { names.region($0) } ?? ctx.t("limits.nation"), workTypes: WorkType.allCases.map { ($0.rawValue, ctx.t("work_type.\($0.rawValue)")) },
-                                 name: "g1-\(month)\(region.map { "-\($0)" } ?? "")", lang: lang)
+            return try table.file(format: format, sheet: "\(report == .roadmapMonthly ? "G1" : "G4") \(month)", columns: table.columns.map { ctx.t($0) }, place: placeName, totalName: totalName, name: file,
+                                  extra: byWork.map { w in (ctx.t("reports.g1.by_work_type"), [ctx.t("project.work_type"), ctx.t("reports.g1.started"), ctx.t("reports.g1.finished")],
+                                                            WorkType.allCases.map { [ctx.t("work_type.\($0.rawValue)"), String(w.startedByWork[$0.rawValue] ?? 0), String(w.finishedByWork[$0.rawValue] ?? 0)] }) })
         }
-        func row(_ l: MonitoringStore.G1Line, name: Node<HTML.BodyContext>, bold: Bool) -> Node<HTML.TableContext> {
-            let cells: [String] = [String(l.contractors), String(l.inWorks), String(l.started), String(l.finished), ProjectRoutes.tenge(l.workDone), String(l.jobs), String(l.placed), l.placed > 0 ? ProjectRoutes.tenge(l.averageWage) : "—"]
-            return .tr(bold ? .th(name) : .td(name), .forEach(cells) { c in .td(.class("num"), bold ? .strong(.text(c)) : .text(c)) })
+        func row(_ name: Node<HTML.BodyContext>, _ cells: [ReportTable.Value], bold: Bool) -> Node<HTML.TableContext> {
+            .tr(bold ? .th(name) : .td(name), .forEach(cells) { c in .td(.class("num"), bold ? .strong(.text(c.display)) : .text(c.display)) })
         }
         let query = region.map { "?region=\($0)" } ?? ""
-        let table: Node<HTML.BodyContext> = .table(.class("data"),
-            .caption(.text(ctx.t("reports.g1.caption", ["month": month.description, "place": region.map { names.region($0) } ?? ctx.t("limits.nation")]))),
-            .thead(.tr(.forEach(columns) { c in .th(.text(ctx.t(c))) })),
-            .tbody(.forEach(g1.lines) { l in
-                row(l, name: g1.level == "region" ? .a(.href("/reports/roadmap_monthly/\(month)?region=\(l.place)"), .text(placeName(l.place))) : .text(placeName(l.place)), bold: false)
+        let html: Node<HTML.BodyContext> = .table(.class("data"),
+            .caption(.text(ctx.t("reports.g1.caption", ["month": month.description, "place": totalName]))),
+            .thead(.tr(.forEach(table.columns) { c in .th(.text(ctx.t(c))) })),
+            .tbody(.forEach(table.lines) { l in
+                row(table.level == "region" ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(l.place)"), .text(placeName(l.place))) : .text(placeName(l.place)), l.values, bold: false)
             }),
-            .tfoot(row(g1.total, name: .text(region.map { names.region($0) } ?? ctx.t("limits.nation")), bold: true)))
-        let byType: Node<HTML.BodyContext> = .table(.class("data"),
+            .tfoot(row(.text(totalName), table.total, bold: true)))
+        let extra: Node<HTML.BodyContext> = byWork.map { w in .table(.class("data"),
             .caption(.text(ctx.t("reports.g1.by_work_type"))),
             .thead(.tr(.th(.text(ctx.t("project.work_type"))), .th(.class("num"), .text(ctx.t("reports.g1.started"))), .th(.class("num"), .text(ctx.t("reports.g1.finished"))))),
-            .tbody(.forEach(WorkType.allCases) { w in
-                .tr(.td(.text(ctx.t("work_type.\(w.rawValue)"))), .td(.class("num"), .text(String(g1.total.startedByWork[w.rawValue] ?? 0))), .td(.class("num"), .text(String(g1.total.finishedByWork[w.rawValue] ?? 0))))
-            }))
+            .tbody(.forEach(WorkType.allCases) { t in
+                .tr(.td(.text(ctx.t("work_type.\(t.rawValue)"))), .td(.class("num"), .text(String(w.startedByWork[t.rawValue] ?? 0))), .td(.class("num"), .text(String(w.finishedByWork[t.rawValue] ?? 0))))
+            })) } ?? .empty
         let body: Node<HTML.BodyContext> = .group(
-            region == nil ? .empty : .p(.a(.href("/reports/roadmap_monthly/\(month)"), .text("← " + ctx.t("limits.nation")))),
+            region == nil ? .empty : .p(.a(.href("/reports/\(report.rawValue)/\(month)"), .text("← " + ctx.t("limits.nation")))),
             version.map { .p(.class("notice"), .text(ctx.t("reports.frozen", ["version": String($0)]))) } ?? .empty,
-            .p(.class("print-links"), .a(.href("/reports/roadmap_monthly/\(month).xlsx\(query)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "),
-               .a(.href("/reports/roadmap_monthly/\(month).csv\(query)"), .text(ctx.t("payroll.download.csv")))),
-            table, byType)
+            .p(.class("print-links"), .a(.href("/reports/\(report.rawValue)/\(month).xlsx\(query)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "),
+               .a(.href("/reports/\(report.rawValue)/\(month).csv\(query)"), .text(ctx.t("payroll.download.csv")))),
+            html, extra)
         guard let region else {
-            return HTMLResponse.make(Layout.page(ctx, title: ctx.t("report_kind.roadmap_monthly"),
+            return HTMLResponse.make(Layout.page(ctx, title: title,
                 .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
-                .h1(.text(ctx.t("report_kind.roadmap_monthly") + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.g1.lead"))), body), status: status)
+                .h1(.text(title + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.\(report == .roadmapMonthly ? "g1" : "g4").lead"))), body), status: status)
         }
         return try await submissionsPage(req, ctx, report: report, month: month, region: region, user: user, body: body, errors: errors, status: status)
     }
@@ -155,7 +162,7 @@ struct ReportRoutes: RouteCollection {
             .caption(.text(ctx.t("reports.versions"))),
             .thead(.tr(.th(.text(ctx.t("reports.version"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.by"))), .th(.text(ctx.t("reports.submitted_on"))), .th(.text(ctx.t("step.decision"))))),
             .tbody(.forEach(versions) { v in
-                .tr(.td(report == .roadmapMonthly ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(region)&version=\(v.version)"), .text("v\(v.version)")) : .text("v\(v.version)")),
+                .tr(.td(report == .roadmapMonthly || report == .programmeMonthly ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(region)&version=\(v.version)"), .text("v\(v.version)")) : .text("v\(v.version)")),
                     .td(Self.statusTag(ctx, v.status)), .td(.text(v.by_login)), .td(.text(v.submitted_on ?? "—")),
                     .td(.text([v.decided_on, v.reason].compactMap { $0 }.joined(separator: " · "))))
             }))
@@ -198,38 +205,67 @@ struct ReportRoutes: RouteCollection {
         }, onErrors: { try await page(req, errors: $0, status: .unprocessableEntity) })
     }
 
-    // MARK: files
+}
 
-    /// The G1 table as a spreadsheet (a header row, numbers as numbers, money with two decimals, column widths, the
-    /// total row in bold; a second sheet by work type) or as CSV.
-    static func file(_ g1: MonitoringStore.G1Report, format: String, title: String, columns: [String], place: (String) -> String, totalName: String,
-                     workTypes: [(String, String)], name: String, lang: Lang) throws -> Response {
-        func values(_ l: MonitoringStore.G1Line) -> [XLSXWriter.Cell] {
-            [.number(String(l.contractors)), .number(String(l.inWorks)), .number(String(l.started)), .number(String(l.finished)), .amount(Money(tiyn: l.workDone).decimalString),
-             .number(String(l.jobs)), .number(String(l.placed)), .amount(Money(tiyn: l.averageWage).decimalString)]
+/// A generated report as a table: its columns, a line per place, the total (the sum of the lines) — shown on screen,
+/// written as XLSX (bold wrapped header, numbers as numbers, money with two decimals, widths; the total in bold) or
+/// as CSV (values that could run as formulas neutralised).
+struct ReportTable {
+    enum Value {
+        case count(Int), money(Int64)
+        var display: String { switch self { case .count(let n): String(n); case .money(let t): ProjectRoutes.tenge(t) } }
+        var plain: String { switch self { case .count(let n): String(n); case .money(let t): Money(tiyn: t).decimalString } }
+        var cell: XLSXWriter.Cell { switch self { case .count(let n): .number(String(n)); case .money(let t): .amount(Money(tiyn: t).decimalString) } }
+    }
+    let level: String
+    let columns: [String]
+    let lines: [(place: String, values: [Value])]
+    let total: [Value]
+
+    init(_ g1: MonitoringStore.G1Report) {
+        func v(_ l: MonitoringStore.G1Line) -> [Value] {
+            [.count(l.contractors), .count(l.inWorks), .count(l.started), .count(l.finished), .money(l.workDone), .count(l.jobs), .count(l.placed), .money(l.averageWage)]
         }
+        level = g1.level
+        columns = ["reports.g1.place", "reports.g1.contractors", "reports.g1.in_works", "reports.g1.started", "reports.g1.finished", "reports.g1.work_done", "reports.g1.jobs", "reports.g1.placed", "reports.g1.average_wage"]
+        lines = g1.lines.map { ($0.place, v($0)) }
+        total = v(g1.total)
+    }
+
+    init(_ g4: MonitoringStore.G4Report) {
+        func v(_ l: MonitoringStore.G4Line) -> [Value] {
+            [.count(l.participants), .count(l.included[0]), .count(l.included[1]), .count(l.included[2]), .count(l.placed), .count(l.trained), .count(l.relocated),
+             .money(l.subsidies), .money(l.relocation), .money(l.microcredits), .money(l.moneyUsed)]
+        }
+        level = g4.level
+        columns = ["reports.g1.place", "reports.g4.participants", "reports.g4.direction1", "reports.g4.direction2", "reports.g4.direction3", "reports.g4.placed", "reports.g4.trained",
+                   "reports.g4.relocated", "reports.g4.subsidies", "reports.g4.relocation", "reports.g4.microcredits", "reports.g4.money_used"]
+        lines = g4.lines.map { ($0.place, v($0)) }
+        total = v(g4.total)
+    }
+
+    func file(format: String, sheet: String, columns titles: [String], place: (String) -> String, totalName: String, name: String,
+              extra: (title: String, header: [String], rows: [[String]])?) throws -> Response {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).\(format)")
         defer { try? FileManager.default.removeItem(at: tmp) }
         var headers = HTTPHeaders()
         if format == "xlsx" {
             let x = try XLSXWriter(url: tmp)
-            try x.beginSheet("G1 \(g1.month)", columnWidths: [32, 14, 14, 11, 11, 20, 12, 16, 16])
-            x.header(columns, wrapped: true)
-            for l in g1.lines { x.row([.text(place(l.place))] + values(l)) }
-            x.row([.text(totalName)] + values(g1.total), style: 1)
-            try x.beginSheet(String(title.filter { !"[]:*?/\\".contains($0) }.prefix(31)), columnWidths: [34, 12, 12])
-            x.header([columns[0], columns[3], columns[4]])
-            for (k, n) in workTypes { x.row([.text(n), .number(String(g1.total.startedByWork[k] ?? 0)), .number(String(g1.total.finishedByWork[k] ?? 0))]) }
+            try x.beginSheet(sheet, columnWidths: [32] + Array(repeating: 15, count: titles.count - 1))
+            x.header(titles, wrapped: true)
+            for l in lines { x.row([.text(place(l.place))] + l.values.map(\.cell)) }
+            x.row([.text(totalName)] + total.map(\.cell), style: 1)
+            if let extra {
+                try x.beginSheet(String(extra.title.filter { !"[]:*?/\\".contains($0) }.prefix(31)), columnWidths: [34, 12, 12])
+                x.header(extra.header)
+                for r in extra.rows { x.row([.text(r[0])] + r.dropFirst().map { .number($0) }) }
+            }
             try x.finish()
             headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         } else {
-            var text = columns.map(PaymentList.csvField).joined(separator: ",") + "\r\n"
-            func csv(_ name: String, _ l: MonitoringStore.G1Line) -> String {
-                ([name, String(l.contractors), String(l.inWorks), String(l.started), String(l.finished), Money(tiyn: l.workDone).decimalString, String(l.jobs), String(l.placed),
-                  Money(tiyn: l.averageWage).decimalString].map(PaymentList.csvField)).joined(separator: ",") + "\r\n"
-            }
-            for l in g1.lines { text += csv(place(l.place), l) }
-            text += csv(totalName, g1.total)
+            var text = titles.map(PaymentList.csvField).joined(separator: ",") + "\r\n"
+            for l in lines { text += ([place(l.place)] + l.values.map(\.plain)).map(PaymentList.csvField).joined(separator: ",") + "\r\n" }
+            text += ([totalName] + total.map(\.plain)).map(PaymentList.csvField).joined(separator: ",") + "\r\n"
             try Data(text.utf8).write(to: tmp)
             headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         }

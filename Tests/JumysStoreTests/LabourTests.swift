@@ -55,6 +55,14 @@ import Testing
             let limit = try #require(try await LimitStore(store: f.store).limits(year: 2021, region: "KZ-71").first { $0.direction == "ep_training" })
             let spent = try await LimitStore(store: f.store).spent(year: 2021)
             #expect(limit.committed == 2_600_000 && spent[limit.id] == 2_600_000)
+            // The Programme's consolidated report (G4): May placed one person by referral; June paid her subsidy.
+            let monitoring = MonitoringStore(store: f.store)
+            let may = try await monitoring.programmeMonthly(month: Payroll.Month("2021-05")!)
+            #expect(may.lines.first { $0.place == "KZ-71" }?.placed == 1 && may.total.placed == 1 && may.lines.count == 20)
+            let g4 = try await monitoring.programmeMonthly(month: june)
+            #expect(g4.total.subsidies == 2_600_000 && g4.total.moneyUsed == 2_600_000 && g4.lines.first { $0.place == "KZ-71" }?.subsidies == 2_600_000)
+            let astana = try await monitoring.programmeMonthly(month: june, region: "KZ-71")
+            #expect(astana.level == "district" && astana.total.subsidies == 2_600_000 && astana.lines.contains { $0.place == String(f.district) && $0.subsidies == 2_600_000 })
             let again = try await payroll.run(month: june, env: f.env, by: .system)
             #expect(again.added == 0)
             var lines: [Payroll.PaymentLine] = []

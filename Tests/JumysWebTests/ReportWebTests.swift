@@ -68,6 +68,16 @@ import Vapor
             let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("artifacts")
             try? FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
             try? xlsx.bytes.write(to: artifacts.appendingPathComponent("g1-sample.xlsx"))
+            // The Programme's consolidated report (G4) the same way: the nation is the sum of the regions.
+            let g4 = try await analyst.request(.GET, "/reports/programme_monthly/\(month)")
+            #expect(g4.status == .ok && g4.body.contains("Программа 2020: ежемесячная сводная информация (G4)") && g4.body.contains("По республике"))
+            let g4csv = try await analyst.request(.GET, "/reports/programme_monthly/\(month).csv")
+            let g4rows = g4csv.body.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(g4rows.count == 22 && g4rows[0].count == 12)
+            for col in 1...11 {
+                #expect(Decimal(string: g4rows[21][col]) == g4rows[1...20].compactMap { Decimal(string: $0[col]) }.reduce(Decimal(0), +), "G4 column \(col)")
+            }
+            #expect(try await analyst.request(.GET, "/reports/programme_monthly/\(month).xlsx").bytes.prefix(2) == Data([0x50, 0x4B]))
             // The region's districts.
             let region = try await analyst.request(.GET, "/reports/roadmap_monthly/\(month)?region=KZ-35")
             #expect(region.body.contains("Абайский район") && region.body.contains("Сдать") == false)
