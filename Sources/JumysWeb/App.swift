@@ -82,6 +82,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try FinanceAPIRoutes().boot(routes: app.routes)
     try ReportRoutes().boot(routes: app.routes)
     try DashboardRoutes().boot(routes: app.routes)
+    try IndicatorRoutes().boot(routes: app.routes)
     try ProjectAPIRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)

@@ -77,6 +77,7 @@ struct HomeRoutes: RouteCollection {
         else if [.ministryOfficer, .akimatOfficer, .regionalCoordinator, .commissionMember, .analyst, .administrator].contains(user.role) {
             tiles.append((ctx.t("home.tile.dashboard"), ctx.t("home.tile.dashboard.text"), "/dashboard"))
             tiles.append((ctx.t("home.tile.reports"), ctx.t("home.tile.reports.text"), "/reports"))
+            tiles.append((ctx.t("home.tile.indicators"), ctx.t("home.tile.indicators.text"), "/indicators"))
             tiles.append((ctx.t("home.tile.limits"), ctx.t("home.tile.limits.text"), "/limits"))
             tiles.append(loansTile)
         }

@@ -84,4 +84,29 @@ import Testing
             #expect(cal.first { $0.report == .loansIssuedByAkimat && $0.period == "2021-02" }?.due == CivilDate(iso: "2021-03-15"))
         }
     }
+
+    @Test func theTargetIndicatorsStandNextToTheFiguresFromTheData() async throws {
+        try await withCases { f in
+            // Two unemployed people included in 2021, one of them rural; a third only applied.
+            for (serial, rural, include) in [(30, true, true), (40, false, true), (50, false, false)] {
+                let person = try await f.register(iin(1995, 4, 4, .male, serial), categories: [.unemployed], rural: rural)
+                let app = try await f.cases.createApplication(person: person, measure: .socialJob, env: f.env, by: f.caseworker)
+                guard include else { continue }
+                try await f.cases.transition(application: app, .startReview, env: f.env, by: f.caseworker)
+                try await f.cases.transition(application: app, .include, env: f.env, by: f.caseworker)
+            }
+            let rows = try await MonitoringStore(store: f.store).indicators(year: 2021, env: f.env)
+            func row(_ k: String) throws -> MonitoringStore.Indicator { try #require(rows.first { $0.key == k }) }
+            // G5: 1.5 million by 2020, still the target in 2021; two covered, the gap shown and not met.
+            #expect(try row("coverage_total").target == FixedDecimal(1_500_000) && row("coverage_total").actual == FixedDecimal(2) && row("coverage_total").met == false)
+            #expect(try row("coverage_rural").actual == FixedDecimal(1))
+            // Two of the 452,200 unemployed of 2023: 0.0 %; the yearly share targets ran to 2015, so none for 2021.
+            #expect(try row("coverage_unemployed_share").actual == FixedDecimal(0) && row("coverage_unemployed_share").target == nil)
+            #expect(try row("unemployment_rate").actual == nil && row("unemployment_rate").atMost)
+            // 2013's targets: a share of the unemployed of 20 %, unemployment at most 5.7 %.
+            let y2013 = try await MonitoringStore(store: f.store).indicators(year: 2013, env: f.env)
+            #expect(y2013.first { $0.key == "coverage_unemployed_share" }?.target == FixedDecimal(20))
+            #expect(y2013.first { $0.key == "unemployment_rate" }?.target == FixedDecimal(units: 57_000))
+        }
+    }
 }

@@ -47,6 +47,9 @@ import Testing
         used.insert("limit_state.superseded")
         family("report_status", MonitoringStore.Status.self)
         family("dashboard.measure", DashboardStore.Measure.self)
+        for k in ["coverage_total", "coverage_rural", "coverage_unemployed_share", "coverage_self_employed_share", "coverage_low_income_share", "placed_permanent", "social_jobs",
+                  "youth_practice", "unemployment_rate", "poverty_rate", "productive_self_employed_share"] { used.insert("indicator.\(k)") }
+        for k in ["applications", "regions", "labour_contracts", "placements", "statistics"] { used.insert("indicators.from.\(k)") }
         for r in MonitoringStore.regionalReports { used.insert("report_kind.\(r.rawValue)") }
         for f in ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"] { used.insert("loan_flag.\(f)") }
         family("bond_event", BondEventKind.self)

@@ -130,6 +130,8 @@ import Vapor
             let limit = try await analyst.request(.GET, "/dashboard?measure=limit&month=\(month)")
             #expect(limit.body.contains("%</title>"))
             #expect(try await analyst.request(.GET, "/dashboard/KZ-99").status == .notFound)
+            let indicators = try await analyst.request(.GET, "/indicators?year=2013")
+            #expect(indicators.status == .ok && indicators.body.contains("20 %") && indicators.body.contains("/parameters/target_unemployment_rate"))
         }
     }
 }
