@@ -83,6 +83,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try ReportRoutes().boot(routes: app.routes)
     try DashboardRoutes().boot(routes: app.routes)
     try IndicatorRoutes().boot(routes: app.routes)
+    try PlanRoutes().boot(routes: app.routes)
     try ProjectAPIRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)

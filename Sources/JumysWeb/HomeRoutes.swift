@@ -78,6 +78,7 @@ struct HomeRoutes: RouteCollection {
             tiles.append((ctx.t("home.tile.dashboard"), ctx.t("home.tile.dashboard.text"), "/dashboard"))
             tiles.append((ctx.t("home.tile.reports"), ctx.t("home.tile.reports.text"), "/reports"))
             tiles.append((ctx.t("home.tile.indicators"), ctx.t("home.tile.indicators.text"), "/indicators"))
+            tiles.append((ctx.t("home.tile.plan"), ctx.t("home.tile.plan.text"), "/plan"))
             tiles.append((ctx.t("home.tile.limits"), ctx.t("home.tile.limits.text"), "/limits"))
             tiles.append(loansTile)
         }

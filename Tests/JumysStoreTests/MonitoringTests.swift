@@ -109,4 +109,26 @@ import Testing
             #expect(y2013.first { $0.key == "unemployment_rate" }?.target == FixedDecimal(units: 57_000))
         }
     }
+
+    @Test func thePlanOfMeasuresFlagsWhatIsOverdue() async throws {
+        try await withCases { f in
+            let plan = PlanStore(store: f.store)
+            let measures = try PlanStore.measures()
+            #expect(measures.count == 28 && measures.map(\.n) == Array(1...28))
+            #expect(measures.allSatisfy { !($0.name["kk"] ?? "").isEmpty && !($0.name["ru"] ?? "").isEmpty && !($0.name["en"] ?? "").isEmpty && !($0.responsible["ru"] ?? "").isEmpty })
+            // On 5 May 2021: the April 2020 measures are overdue until done; the monthly G1 entry is next due 11 May.
+            var lines = try await plan.lines(today: f.store.today(), env: f.env)
+            #expect(lines.first { $0.measure.n == 13 }?.overdue == true)
+            #expect(lines.first { $0.measure.n == 7 }?.overdue == false)   // by December 2021
+            #expect(lines.first { $0.measure.n == 21 }?.nextDue == CivilDate(iso: "2021-05-11") && lines.first { $0.measure.n == 21 }?.overdue == false)
+            #expect(lines.first { $0.measure.n == 22 }?.nextDue == CivilDate(iso: "2021-05-25"))
+            let ministry = try await f.user("ministry.officer")
+            #expect(await codes { try await plan.update(13, status: .done, evidence: "", by: ministry) } == ["plan_evidence_required"])
+            #expect(await codes { try await plan.update(13, status: .done, evidence: "x", by: try await f.user("akimat.KZ-35")) } == ["limit_not_your_body"])
+            try await plan.update(13, status: .done, evidence: "Заключение Минтруда № 12-3/456 от 20.04.2020", by: ministry)
+            lines = try await plan.lines(today: f.store.today(), env: f.env)
+            let done = try #require(lines.first { $0.measure.n == 13 })
+            #expect(done.status == .done && !done.overdue && done.completedOn == "2021-05-05" && done.evidence.contains("12-3/456"))
+        }
+    }
 }

@@ -47,6 +47,7 @@ import Testing
         used.insert("limit_state.superseded")
         family("report_status", MonitoringStore.Status.self)
         family("dashboard.measure", DashboardStore.Measure.self)
+        family("plan_status", PlanStore.Status.self)
         for k in ["coverage_total", "coverage_rural", "coverage_unemployed_share", "coverage_self_employed_share", "coverage_low_income_share", "placed_permanent", "social_jobs",
                   "youth_practice", "unemployment_rate", "poverty_rate", "productive_self_employed_share"] { used.insert("indicator.\(k)") }
         for k in ["applications", "regions", "labour_contracts", "placements", "statistics"] { used.insert("indicators.from.\(k)") }

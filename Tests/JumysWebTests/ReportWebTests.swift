@@ -130,6 +130,18 @@ import Vapor
             let limit = try await analyst.request(.GET, "/dashboard?measure=limit&month=\(month)")
             #expect(limit.body.contains("%</title>"))
             #expect(try await analyst.request(.GET, "/dashboard/KZ-99").status == .notFound)
+            // The plan of measures: read by all, kept by the authorised body.
+            let plan = try await analyst.request(.GET, "/plan")
+            #expect(plan.status == .ok && plan.body.contains("<td>28</td>"))
+            #expect(!plan.body.contains("action=\"/plan/1\""))
+            let ministry = Browser(app)
+            ministry.acceptLanguage = "ru"
+            _ = try await ministry.signIn("ministry.officer")
+            #expect(try await ministry.request(.GET, "/plan").body.contains("Создание межведомственной комиссии по вопросам занятости населения"))
+            let missing = try await ministry.post("/plan/13", ["status": "done", "evidence": ""])
+            #expect(missing.status == .unprocessableEntity && missing.body.contains("Укажите документ, подтверждающий выполнение"))
+            #expect(try await ministry.post("/plan/13", ["status": "done", "evidence": "Заключение № 12-3/456"]).status == .seeOther)
+            #expect(try await ministry.request(.GET, "/plan").body.contains("Заключение № 12-3/456"))
             let indicators = try await analyst.request(.GET, "/indicators?year=2013")
             #expect(indicators.status == .ok && indicators.body.contains("20 %") && indicators.body.contains("/parameters/target_unemployment_rate"))
         }
