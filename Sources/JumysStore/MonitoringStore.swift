@@ -126,7 +126,8 @@ public struct MonitoringStore: Sendable {
     // MARK: the reporting calendar
 
     /// The reports a region submits each month, with the rule that gives their due date.
-    public static let regionalReports: [Rules.Report] = [.roadmapMonthly, .programmeMonthly, .loansIssuedByAkimat, .loansUseByAkimat]
+    /// (The monthly report to the interagency commission, by the 25th, carries the G1 figures; G3.)
+    public static let regionalReports: [Rules.Report] = [.roadmapMonthly, .roadmapCommission, .programmeMonthly, .loansIssuedByAkimat, .loansUseByAkimat]
 
     public enum Status: String, Sendable, Codable, CaseIterable {
         case notStarted = "not_started", overdue, draft, submitted, late, accepted, returned
@@ -234,7 +235,7 @@ public struct MonitoringStore: Sendable {
     func snapshotJSON(report: Rules.Report, month: Payroll.Month, region: String, user: UserContext) async throws -> String {
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         switch report {
-        case .roadmapMonthly:
+        case .roadmapMonthly, .roadmapCommission:
             return String(decoding: try enc.encode(try await roadmapMonthly(month: month, region: region)), as: UTF8.self)
         case .programmeMonthly:
             return String(decoding: try enc.encode(try await programmeMonthly(month: month, region: region)), as: UTF8.self)

@@ -20,6 +20,8 @@ struct LoanRoutes: RouteCollection {
         routes.get("loans", "new", use: newForm)
         routes.post("loans", use: create)
         routes.get("loans", "reports", use: reports)
+        routes.get("loans", "reports", "c7.xlsx", use: reportFile)
+        routes.get("loans", "reports", "c7.csv", use: reportFile)
         routes.get("loans", ":id", use: show)
         routes.post("loans", ":id", ":action", use: act)
     }
@@ -414,12 +416,32 @@ struct LoanRoutes: RouteCollection {
 
     // MARK: C7 reports
 
+    static func reportMonth(_ req: Request) -> Payroll.Month {
+        let prev = req.jumys.store.today().adding(months: -1)
+        return (try? req.query.get(String.self, at: "month")).flatMap(Payroll.Month.init) ?? Payroll.Month(String(format: "%04d-%02d", prev.year, prev.month))!
+    }
+
+    /// `/loans/reports/c7.xlsx?month=` and `.csv`: the month's C7 figures as a file, a line per region and credit organisation.
+    @Sendable func reportFile(req: Request) async throws -> Response {
+        let user = try req.requireUser()
+        let ctx = PageContext(req)
+        let month = Self.reportMonth(req)
+        let rows = try await Self.store(req).report(month: month, for: user)
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set(rows.map(\.lender_id)))
+        let table = ReportTable(c7: rows)
+        let format = req.url.path.hasSuffix(".xlsx") ? "xlsx" : "csv"
+        return try table.file(format: format, sheet: "C7 \(month)", columns: [ctx.t("filter.region") + " · " + ctx.t("credits.lender")] + table.columns.dropFirst().map { ctx.t($0) },
+                              place: { key in
+                                  let p = key.split(separator: "#")
+                                  return names.region(String(p.first ?? "")) + " · " + names.org(p.count > 1 ? Int(p[1]) : nil)
+                              }, totalName: ctx.t("board.total"), name: "c7-\(month)", extra: nil)
+    }
+
     @Sendable func reports(req: Request) async throws -> Response {
         let user = try req.requireUser()
         let ctx = PageContext(req)
         let today = req.jumys.store.today()
-        let prev = today.adding(months: -1)
-        let month = (try? req.query.get(String.self, at: "month")).flatMap(Payroll.Month.init) ?? Payroll.Month(String(format: "%04d-%02d", prev.year, prev.month))!
+        let month = Self.reportMonth(req)
         let rows = try await Self.store(req).report(month: month, for: user)
         let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set(rows.map(\.lender_id)))
         let env = try await req.jumys.rules.current()
@@ -436,6 +458,8 @@ struct LoanRoutes: RouteCollection {
             .form(.method(.get), .action("/loans/reports"), .class("filters"),
                 .div(.class("field"), .label(.for("f-month"), .text(ctx.t("bonds.month"))), .input(.type(.text), .id("f-month"), .name("month"), .value(month.description), .class("narrow"))),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("filter.apply")))),
+            .p(.class("print-links"), .a(.href("/loans/reports/c7.xlsx?month=\(month)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "),
+               .a(.href("/loans/reports/c7.csv?month=\(month)"), .text(ctx.t("payroll.download.csv")))),
             .table(.class("data"), .caption(.text(ctx.t("loans.reports.due"))),
                 .thead(.tr(.th(.text(ctx.t("loans.reports.report"))), .th(.text(ctx.t("loans.due_on"))))),
                 .tbody(.forEach(dues) { r, due in .tr(.td(.text(ctx.t("report_kind.\(r.rawValue)"))), .td(.text(due))) },

@@ -87,7 +87,7 @@ struct ReportRoutes: RouteCollection {
                 return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(own)")
             }
         }
-        guard report == .roadmapMonthly || report == .programmeMonthly else {
+        guard [.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report) else {
             // The loan reports are the month's C7 figures; their submissions are below.
             return try await submissionsPage(req, ctx, report: report, month: month, region: region ?? visible.first ?? "", user: user, body: .p(.a(.href("/loans/reports?month=\(month)"), .text(ctx.t("loans.reports")))), errors: errors, status: status)
         }
@@ -98,7 +98,7 @@ struct ReportRoutes: RouteCollection {
         if let version, let region { frozen = try await store.submissions(report: report, period: month.description, region: region).first { $0.version == version } }
         let table: ReportTable
         var byWork: MonitoringStore.G1Line? = nil
-        if report == .roadmapMonthly {
+        if report != .programmeMonthly {
             let g1: MonitoringStore.G1Report
             if let frozen { g1 = try JSONDecoder().decode(MonitoringStore.G1Report.self, from: Data(frozen.snapshot.utf8)) } else { g1 = try await store.roadmapMonthly(month: month, region: region) }
             table = ReportTable(g1); byWork = g1.total
@@ -110,9 +110,9 @@ struct ReportRoutes: RouteCollection {
         func placeName(_ p: String) -> String { table.level == "region" ? names.region(p) : (Int(p).map(names.district) ?? p) }
         let totalName = region.map { names.region($0) } ?? ctx.t("limits.nation")
         let title = ctx.t("report_kind.\(report.rawValue)")
-        let file = "\(report == .roadmapMonthly ? "g1" : "g4")-\(month)\(region.map { "-\($0)" } ?? "")"
+        let file = "\(report == .programmeMonthly ? "g4" : "g1")-\(month)\(region.map { "-\($0)" } ?? "")"
         if format != "html" {
-            return try table.file(format: format, sheet: "\(report == .roadmapMonthly ? "G1" : "G4") \(month)", columns: table.columns.map { ctx.t($0) }, place: placeName, totalName: totalName, name: file,
+            return try table.file(format: format, sheet: "\(report == .programmeMonthly ? "G4" : "G1") \(month)", columns: table.columns.map { ctx.t($0) }, place: placeName, totalName: totalName, name: file,
                                   extra: byWork.map { w in (ctx.t("reports.g1.by_work_type"), [ctx.t("project.work_type"), ctx.t("reports.g1.started"), ctx.t("reports.g1.finished")],
                                                             WorkType.allCases.map { [ctx.t("work_type.\($0.rawValue)"), String(w.startedByWork[$0.rawValue] ?? 0), String(w.finishedByWork[$0.rawValue] ?? 0)] }) })
         }
@@ -142,7 +142,7 @@ struct ReportRoutes: RouteCollection {
         guard let region else {
             return HTMLResponse.make(Layout.page(ctx, title: title,
                 .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
-                .h1(.text(title + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.\(report == .roadmapMonthly ? "g1" : "g4").lead"))), body), status: status)
+                .h1(.text(title + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.\(report == .programmeMonthly ? "g4" : "g1").lead"))), body), status: status)
         }
         return try await submissionsPage(req, ctx, report: report, month: month, region: region, user: user, body: body, errors: errors, status: status)
     }
@@ -162,7 +162,7 @@ struct ReportRoutes: RouteCollection {
             .caption(.text(ctx.t("reports.versions"))),
             .thead(.tr(.th(.text(ctx.t("reports.version"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.by"))), .th(.text(ctx.t("reports.submitted_on"))), .th(.text(ctx.t("step.decision"))))),
             .tbody(.forEach(versions) { v in
-                .tr(.td(report == .roadmapMonthly || report == .programmeMonthly ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(region)&version=\(v.version)"), .text("v\(v.version)")) : .text("v\(v.version)")),
+                .tr(.td([.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report) ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(region)&version=\(v.version)"), .text("v\(v.version)")) : .text("v\(v.version)")),
                     .td(Self.statusTag(ctx, v.status)), .td(.text(v.by_login)), .td(.text(v.submitted_on ?? "—")),
                     .td(.text([v.decided_on, v.reason].compactMap { $0 }.joined(separator: " · "))))
             }))
@@ -242,6 +242,22 @@ struct ReportTable {
                    "reports.g4.relocated", "reports.g4.subsidies", "reports.g4.relocation", "reports.g4.microcredits", "reports.g4.money_used"]
         lines = g4.lines.map { ($0.place, v($0)) }
         total = v(g4.total)
+    }
+
+    /// The C7 figures of a month: a line per region and credit organisation (keyed `REGION#ORGANISATION`).
+    init(c7 rows: [CreditStore.ReportLine]) {
+        func v(_ r: CreditStore.ReportLine) -> [Value] {
+            [.count(r.issued), .money(r.issued_amount), .count(r.jobs_promised), .money(r.disbursed_amount), .count(r.use_confirmed), .count(r.use_overdue), .count(r.jobs_confirmed), .count(r.demanded)]
+        }
+        level = "lender"
+        columns = ["filter.region", "loans.reports.issued", "limits.amount", "loans.jobs_promised", "loans.disbursed", "loans.reports.use_confirmed", "loan_flag.target_use_overdue",
+                   "loans.reports.jobs_confirmed", "loans.demanded"]
+        lines = rows.map { ("\($0.region_iso)#\($0.lender_id)", v($0)) }
+        var t: [Int64] = Array(repeating: 0, count: 8)
+        for r in rows {
+            for (i, x) in v(r).enumerated() { switch x { case .count(let n): t[i] += Int64(n); case .money(let m): t[i] += m } }
+        }
+        total = t.enumerated().map { [1, 3].contains($0.offset) ? .money($0.element) : .count(Int($0.element)) }
     }
 
     func file(format: String, sheet: String, columns titles: [String], place: (String) -> String, totalName: String, name: String,

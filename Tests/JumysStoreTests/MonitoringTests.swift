@@ -56,6 +56,8 @@ import Testing
             let marchLine = try #require(cal.first { $0.report == .roadmapMonthly && $0.period == "2021-03" })
             #expect(marchLine.due == CivilDate(iso: "2021-04-12") && marchLine.status == .overdue)
             #expect(!cal.contains { $0.period == "2021-05" })   // May has not ended
+            // G3: the monthly report to the interagency commission is due by the 25th.
+            #expect(cal.first { $0.report == .roadmapCommission && $0.period == "2021-04" }?.due == CivilDate(iso: "2021-05-25"))
             // Only the region's akimat submits; a draft first, then the submission (version 1, on time).
             #expect(await codes { try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-35", submit: true, env: f.env, by: ministry) } == ["limit_not_your_body"])
             #expect(await codes { try await monitoring.save(report: .roadmapMonthly, month: april, region: "KZ-71", submit: true, env: f.env, by: akimat) } == ["limit_not_your_body"])

@@ -93,6 +93,10 @@ import Vapor
             // The month's loan report with its due dates.
             let report = try await browser(app, "akimat.KZ-71", "/loans").request(.GET, "/loans/reports?month=\(Days.from(0).prefix(7))")
             #expect(report.body.contains("Кредитная организация: выданные кредиты (до 10-го)") && report.body.contains(Money(tenge: 100_000_000).formatted()))
+            let akimat71 = try await browser(app, "akimat.KZ-71", "/loans")
+            let csv = try await akimat71.request(.GET, "/loans/reports/c7.csv?month=\(Days.from(0).prefix(7))")
+            #expect(csv.status == .ok && csv.body.contains("100000000.00") && csv.body.contains("ТОО «Астанинская региональная финансовая организация» (демо)"))
+            #expect(try await akimat71.request(.GET, "/loans/reports/c7.xlsx?month=\(Days.from(0).prefix(7))").bytes.prefix(2) == Data([0x50, 0x4B]))
         }
     }
 
