@@ -1,0 +1,164 @@
+import ArgumentParser
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import JumysStore
+import Logging
+import SQLKit
+
+/// `jumys bench report --projects N --months M`: the Roadmap's national monthly report (G1) over a synthetic
+/// national set of projects, next to one bare SQL statement that computes the same figures on the same database.
+struct ReportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "report",
+        abstract: "G1 for one month over N synthetic projects with M months of progress reports, next to the bare SQL aggregate (a fresh store: DATABASE_URL or a temporary SQLite file)")
+
+    @ArgumentParser.Option(help: "Projects (about 7,000 a year nationally)") var projects = 7_000
+    @ArgumentParser.Option(help: "Months of history") var months = 24
+    @ArgumentParser.Option(help: "Seed") var seed: UInt64 = 7
+    @ArgumentParser.Option(help: "Runs of each, the best kept") var runs = 5
+
+    func run() async throws {
+        var logger = Logger(label: "jumys.bench")
+        logger.logLevel = .warning
+        let store = try await Store.isolated(logger: logger)
+        do {
+            try await store.migrate()
+            try await ReferenceData.load(into: store)
+            let clock = ContinuousClock()
+            let t0 = clock.now
+            let month = try await Self.seed(store, projects: projects, months: months, seed: seed)
+            let seeded = clock.now - t0
+            let monitoring = MonitoringStore(store: store)
+            func sec(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+            var best = (Double.infinity, Double.infinity)
+            var report: MonitoringStore.G1Report? = nil
+            var bare: [String: (Int, Int, Int, Int, Int64, Int)] = [:]
+            for _ in 0..<runs {
+                let a = clock.now
+                report = try await monitoring.roadmapMonthly(month: month)
+                let b = clock.now
+                bare = try await Self.bare(store, month: month)
+                let c = clock.now
+                best = (min(best.0, sec(b - a)), min(best.1, sec(c - b)))
+            }
+            // The two must agree, region by region.
+            var same = 0
+            for l in report?.lines ?? [] {
+                let x = bare[l.place] ?? (0, 0, 0, 0, 0, 0)
+                if x == (l.contractors, l.inWorks, l.started, l.finished, l.workDone, l.jobs) { same += 1 }
+            }
+            let t = report?.total
+            print("database: \(store.location.redacted); \(projects) projects, \(months) months of reports, seeded in \(String(format: "%.1f", sec(seeded))) s")
+            print("G1 \(month): \(t?.inWorks ?? 0) projects in works, \(t?.started ?? 0) started, \(t?.finished ?? 0) finished, work done \(Money(tiyn: t?.workDone ?? 0).decimalString), jobs \(t?.jobs ?? 0)")
+            print("regions identical to the bare SQL: \(same) of \(report?.lines.count ?? 0)")
+            print(String(format: "G1 (report code, best of %d): %.3f s; bare SQL aggregate: %.3f s; ratio %.1f", runs, best.0, best.1, best.0 / max(best.1, 1e-9)))
+        } catch {
+            await store.destroy()
+            throw error
+        }
+        await store.destroy()
+    }
+
+    /// The same figures as G1 (without the referred hires) in one statement, grouped by region.
+    static func bare(_ store: Store, month: Payroll.Month) async throws -> [String: (Int, Int, Int, Int, Int64, Int)] {
+        let f = month.first.iso, l = month.last.iso
+        struct R: Decodable { let region_iso: String; let contractors: Int64; let in_works: Int64; let started: Int64; let finished: Int64; let work_done: Int64; let jobs: Int64 }
+        let rows = try await store.sql.raw("""
+            SELECT p.region_iso,
+              CAST(COUNT(DISTINCT pp.organisation_id) AS BIGINT) AS contractors,
+              CAST(COUNT(DISTINCT p.id) AS BIGINT) AS in_works,
+              CAST(COUNT(DISTINCT CASE WHEN p.started_on >= \(bind: f) THEN p.id END) AS BIGINT) AS started,
+              CAST(COUNT(DISTINCT CASE WHEN p.completed_on <= \(bind: l) THEN p.id END) AS BIGINT) AS finished,
+              CAST(COALESCE((SELECT SUM(r.work_done_amount) FROM project_reports r JOIN projects q ON q.id = r.project_id
+                 WHERE q.region_iso = p.region_iso AND q.programme = 'roadmap' AND r.month = \(bind: month.description) AND r.state = 'accepted'), 0) AS BIGINT) AS work_done,
+              CAST(COALESCE((SELECT SUM(r.jobs_filled) FROM project_reports r JOIN projects q ON q.id = r.project_id
+                 WHERE q.region_iso = p.region_iso AND q.programme = 'roadmap' AND r.month = \(bind: month.description) AND r.state = 'accepted'), 0) AS BIGINT) AS jobs
+            FROM projects p LEFT JOIN project_parties pp ON pp.project_id = p.id
+            WHERE p.programme = 'roadmap' AND p.started_on <= \(bind: l) AND (p.completed_on IS NULL OR p.completed_on >= \(bind: f))
+            GROUP BY p.region_iso
+            """).all(decoding: R.self)
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0.region_iso, (Int($0.contractors), Int($0.in_works), Int($0.started), Int($0.finished), $0.work_done, Int($0.jobs))) })
+    }
+
+    /// Projects spread over the regions by labour force (regions without districts in the reference get one
+    /// synthetic district), each in works for 3–12 months within the history, with one to three contractors and an
+    /// accepted report for every month of works. Returns the last month of the history.
+    static func seed(_ store: Store, projects: Int, months: Int, seed: UInt64) async throws -> Payroll.Month {
+        var rng = SeededRandom(seed: seed)
+        let regions = try await RegionRecord.query(on: store.db).all()
+        let have = Set(try await DistrictRecord.query(on: store.db).all().map(\.regionISO))
+        try await store.bookkeeping { db in
+            let sql = db as! any SQLDatabase
+            for r in regions where !have.contains(r.id!) {
+                try await sql.insert(into: "districts").columns("region_iso", "kato", "name_kk", "name_ru", "name_en", "settlement_kind")
+                    .values(SQLBind(r.id!), SQLBind(String(r.kato.prefix(2)) + "9900000"), SQLBind("(bench)"), SQLBind("(bench)"), SQLBind("(bench)"), SQLBind("rural")).run()
+            }
+        }
+        let districts = Dictionary(grouping: try await DistrictRecord.query(on: store.db).all(), by: \.regionISO).mapValues { $0.compactMap(\.id) }
+        let contractors = try await OrganisationRecord.query(on: store.db).filter(\.$kind == OrganisationKind.contractor.rawValue).all().compactMap(\.id)
+        let employers = try await OrganisationRecord.query(on: store.db).all().compactMap(\.id)
+        let orgs = contractors.isEmpty ? employers : contractors + Array(employers.prefix(40))
+        let weights = regions.map { Double($0.labourForce) }
+        let totalWeight = weights.reduce(0, +)
+        let end = Payroll.Month("2021-12")!
+        let first = CivilDate(year: 2021, month: 12, day: 1)!.adding(months: -(months - 1))
+        var batch: [(Int, String, Int, String, String, String?, Int64, Int)] = []
+        var id = 0
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let rows = batch
+            batch = []
+            try await store.bookkeeping { db in
+                let sql = db as! any SQLDatabase
+                var p = sql.insert(into: "projects").columns("id", "number", "programme", "year", "region_iso", "district_id", "settlement", "name", "object_type", "work_type", "state",
+                                                                  "cost_total", "cost_national_fund", "cost_republican", "cost_local", "cost_cofinancing", "design_docs", "expertise_passed",
+                                                                  "starts_on", "ends_on", "jobs_created", "permanent_jobs", "started_on", "completed_on", "version", "created_by", "created_at")
+                var parties = sql.insert(into: "project_parties").columns("project_id", "organisation_id", "role", "jobs")
+                var reports = sql.insert(into: "project_reports").columns("project_id", "month", "organisation_id", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral",
+                                                                          "referred_avg_wage", "due_on", "state", "contractor_submitted_on", "akimat_submitted_on")
+                var anyReport = false
+                for (pid, region, district, start, endDate, completed, cost, jobs) in rows {
+                    let objects = ObjectType.allCases, works = WorkType.allCases
+                    p = p.values(SQLBind(pid), SQLBind("B-\(pid)"), SQLBind("roadmap"), SQLBind(Int(start.prefix(4))!), SQLBind(region), SQLBind(district), SQLBind("—"), SQLBind("bench \(pid)"),
+                                 SQLBind(objects[pid % objects.count].rawValue), SQLBind(works[pid % works.count].rawValue), SQLBind(completed == nil ? "in_works" : "completed"),
+                                 SQLBind(cost), SQLBind(Int64(0)), SQLBind(cost), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(true), SQLBind(true), SQLBind(start), SQLBind(endDate),
+                                 SQLBind(jobs), SQLBind(jobs / 10), SQLBind(start), SQLBind(completed), SQLBind(1), SQLBind("bench"), SQLBind("2021-01-01T00:00:00Z"))
+                    let n = 1 + pid % 3
+                    for k in 0..<n { parties = parties.values(SQLBind(pid), SQLBind(orgs[(pid * 7 + k * 13) % orgs.count]), SQLBind(k == 0 ? "contractor" : "subcontractor"), SQLBind(jobs / n)) }
+                    var m = CivilDate(iso: start)!
+                    let last = CivilDate(iso: completed ?? "2021-12-31")!
+                    var pct = 0
+                    while m <= last && m <= CivilDate(year: 2021, month: 12, day: 31)! {
+                        let key = String(format: "%04d-%02d", m.year, m.month)
+                        pct = min(100, pct + 15)
+                        reports = reports.values(SQLBind(pid), SQLBind(key), SQLBind(orgs[(pid * 7) % orgs.count]), SQLBind(Int64(pct) * FixedDecimal.scale), SQLBind(cost / 10), SQLBind(jobs - pid % 5),
+                                                 SQLBind(0), SQLBind(Int64(0)), SQLBind(key + "-28"), SQLBind("accepted"), SQLBind(key + "-28"), SQLBind(key + "-28"))
+                        anyReport = true
+                        m = CivilDate(year: m.year, month: m.month, day: 1)!.adding(months: 1)
+                    }
+                }
+                try await p.run()
+                try await parties.run()
+                if anyReport { try await reports.run() }
+            }
+        }
+        for _ in 0..<projects {
+            id += 1
+            var pick = Double.random(in: 0..<totalWeight, using: &rng)
+            var region = regions[0]
+            for (i, w) in weights.enumerated() { if pick < w { region = regions[i]; break }; pick -= w }
+            let ds = districts[region.id!] ?? []
+            let district = ds[Int.random(in: 0..<ds.count, using: &rng)]
+            let startMonth = first.adding(months: Int.random(in: 0..<months, using: &rng))
+            let start = startMonth.adding(days: Int.random(in: 0..<27, using: &rng))
+            let length = Int.random(in: 3...12, using: &rng)
+            let planned = start.adding(months: length)
+            let completed = planned <= CivilDate(year: 2021, month: 12, day: 31)! ? planned.iso : nil
+            batch.append((id, region.id!, district, start.iso, planned.iso, completed, Int64.random(in: 50_000_000...2_000_000_000, using: &rng) * 100, Int.random(in: 10...120, using: &rng)))
+            if batch.count == 100 { try await flush() }
+        }
+        try await flush()
+        return end
+    }
+}
