@@ -6,7 +6,7 @@ import SQLKit
 
 extension MonitoringStore {
     /// One line of the Programme's monthly consolidated report (G4): a region (or a district) in a month.
-    public struct G4Line: Codable, Sendable, Equatable {
+    public struct G4Line: Codable, Sendable, Equatable, RollUpLine {
         public var place: String
         /// Applications included in the month, by the Programme's direction (1: training and placement; 2: business;
         /// 3: relocation).
@@ -87,14 +87,7 @@ extension MonitoringStore {
             $0.join(SQLAlias(SQLIdentifier("loan_disbursements"), as: SQLIdentifier("d")), method: SQLJoinMethod.inner, on: SQLColumn("loan_id", table: "d"), .equal, SQLColumn("id", table: "l"))
         }) { $0.where(SQLColumn("kind", table: "l"), .equal, SQLBind(LoanKind.microcredit.rawValue)).where(SQLColumn("on_date", table: "d"), .greaterThanOrEqual, SQLBind(first))
                 .where(SQLColumn("on_date", table: "d"), .lessThanOrEqual, SQLBind(last)) }) { l, r in l.microcredits += r.n }
-        if let region {
-            for d in try await DistrictRecord.query(on: store.db).filter(\.$regionISO == region).all() where lines[String(d.id!)] == nil { lines[String(d.id!)] = G4Line(place: String(d.id!)) }
-        } else {
-            for r in try await RegionRecord.query(on: store.db).all() where lines[r.id!] == nil { lines[r.id!] = G4Line(place: r.id!) }
-        }
-        let sorted = lines.values.sorted { $0.place < $1.place }
-        var total = G4Line(place: region ?? "KZ")
-        for l in sorted { total.add(l) }
+        let (sorted, total) = try await rollUp(lines, region: region)
         return G4Report(month: month.description, level: region == nil ? "region" : "district", region: region, lines: sorted, total: total)
     }
 }

@@ -4,6 +4,13 @@ import JumysDomain
 import JumysRules
 import SQLKit
 
+/// A line of a generated report that adds up: districts into their region, regions into the nation.
+public protocol RollUpLine: Sendable {
+    var place: String { get }
+    init(place: String)
+    mutating func add(_ other: Self)
+}
+
 /// Monitoring (RULES.md G1, C7, H2): the Roadmap's monthly report generated from the data — never retyped — with its
 /// roll-up district → region → nation, and the reporting calendar: each region's report of a month with its due date
 /// by `report_deadline`, saved as drafts and submitted as frozen, versioned snapshots, late when submitted after the
@@ -15,7 +22,7 @@ public struct MonitoringStore: Sendable {
     // MARK: G1, the Roadmap's monthly report
 
     /// One line of the G1 report: a region (or a district) in a month.
-    public struct G1Line: Codable, Sendable, Equatable {
+    public struct G1Line: Codable, Sendable, Equatable, RollUpLine {
         public var place: String
         public var contractors = 0
         public var inWorks = 0
@@ -111,16 +118,23 @@ public struct MonitoringStore: Sendable {
             let k = region == nil ? h.region_iso : String(h.district_id)
             var l = line(k); l.placed += 1; l.wageSum += h.wage; lines[k] = l
         }
-        // Every region (or every district of the region) has its line, with zeros where nothing happened.
+        let (sorted, total) = try await rollUp(lines, region: region)
+        return G1Report(month: month.description, level: region == nil ? "region" : "district", region: region, lines: sorted, total: total)
+    }
+
+    /// Every region (or every district of the region) with its line — zeros where nothing happened — in order, and
+    /// the total as the sum of the lines.
+    func rollUp<L: RollUpLine>(_ found: [String: L], region: String?) async throws -> (lines: [L], total: L) {
+        var lines = found
         if let region {
-            for d in try await DistrictRecord.query(on: store.db).filter(\.$regionISO == region).all() where lines[String(d.id!)] == nil { lines[String(d.id!)] = G1Line(place: String(d.id!)) }
+            for d in try await DistrictRecord.query(on: store.db).filter(\.$regionISO == region).all() where lines[String(d.id!)] == nil { lines[String(d.id!)] = L(place: String(d.id!)) }
         } else {
-            for r in try await RegionRecord.query(on: store.db).all() where lines[r.id!] == nil { lines[r.id!] = G1Line(place: r.id!) }
+            for r in try await RegionRecord.query(on: store.db).all() where lines[r.id!] == nil { lines[r.id!] = L(place: r.id!) }
         }
         let sorted = lines.values.sorted { $0.place < $1.place }
-        var total = G1Line(place: region ?? "KZ")
+        var total = L(place: region ?? "KZ")
         for l in sorted { total.add(l) }
-        return G1Report(month: month.description, level: region == nil ? "region" : "district", region: region, lines: sorted, total: total)
+        return (sorted, total)
     }
 
     // MARK: the reporting calendar
