@@ -211,8 +211,10 @@ public struct LimitStore: Sendable {
         public let amount: Int64, reason: String, reference: String?, proposed_by: String, proposed_on: String, decision: String?, decided_by: String?, decided_on: String?
     }
 
-    public func history(year: Int, region: String? = nil, limit: Int = 500) async throws -> [ChangeRow] {
+    /// The changes of a year, newest first; `state` narrows them (the proposals waiting for the commission).
+    public func history(year: Int, region: String? = nil, state: LimitChangeState? = nil, limit: Int = 500) async throws -> [ChangeRow] {
         var q = store.sql.select().column("*").from("limit_changes").where("year", .equal, SQLBind(year))
+        if let state { q = q.where("state", .equal, SQLBind(state.rawValue)) }
         if let region { q = q.where(group: { $0.where("from_region", .equal, SQLBind(region)).orWhere("to_region", .equal, SQLBind(region)) }) }
         return try await q.orderBy("id", .descending).limit(limit).all(decoding: ChangeRow.self)
     }
@@ -349,7 +351,7 @@ public struct LimitStore: Sendable {
                     if already > amount.tiyn { throw FieldErrors(errors: [FieldError("d_\(district)", "limit_below_committed")]) }
                     try await ctx.sql.insert(into: "funding_limits").columns("year", "direction", "region_iso", "district_id", "amount", "committed")
                         .values(SQLBind(year), SQLBind(direction.rawValue), SQLBind(region), SQLBind(district), SQLBind(amount.tiyn), SQLBind(already)).run()
-                    if already > 0, let row = try await LimitStore(store: self.store).limitRow(year: year, Place(direction, region, district), on: ctx.sql) {
+                    if already > 0, let row = try await self.limitRow(year: year, Place(direction, region, district), on: ctx.sql) {
                         try await ctx.sql.update("limit_commitments").set("district_limit_id", to: SQLBind(row.id)).where("limit_id", .equal, SQLBind(regionLimitID))
                             .where("district_id", .equal, SQLBind(district)).where("district_limit_id", .is, SQLLiteral.null).run()
                     }
@@ -365,7 +367,7 @@ public struct LimitStore: Sendable {
             struct S: Decodable { let s: Int64 }
             let sum = try await ctx.sql.select().column(SQLRaw("COALESCE(CAST(SUM(amount) AS BIGINT), 0)"), as: "s").from("funding_limits").where("year", .equal, SQLBind(year))
                 .where("direction", .equal, SQLBind(direction.rawValue)).where("region_iso", .equal, SQLBind(region)).where("district_id", .notEqual, SQLBind(0)).first(decoding: S.self)?.s ?? 0
-            guard let r = try await LimitStore(store: self.store).limitRow(year: year, Place(direction, region), on: ctx.sql), sum <= r.amount else {
+            guard let r = try await self.limitRow(year: year, Place(direction, region), on: ctx.sql), sum <= r.amount else {
                 throw FieldErrors(errors: [FieldError("decision", "limit_districts_exceed", ["limit": Money(tiyn: regionLimit.amount).formatted(), "total": Money(tiyn: sum).formatted()])])
             }
             try ctx.audit("district_split", entity: "funding_limit", id: "\(year)-\(direction.rawValue)-\(region)",

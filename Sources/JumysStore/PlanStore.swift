@@ -31,8 +31,12 @@ public struct PlanStore: Sendable {
         public let overdue: Bool
     }
 
-    /// The measures, read once from `roadmap-plan.csv`.
-    public static func measures() throws -> [Measure] {
+    /// The measures from `roadmap-plan.csv`, read and checked once.
+    public static func measures() throws -> [Measure] { try loaded.get() }
+
+    static let loaded = Result<[Measure], any Error> { try read() }
+
+    static func read() throws -> [Measure] {
         let text = try String(contentsOf: ReferenceData.url("roadmap-plan", "csv"), encoding: .utf8)
         var lines = text.split(whereSeparator: \.isNewline).map(String.init)
         guard !lines.isEmpty else { return [] }

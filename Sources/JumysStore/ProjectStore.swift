@@ -369,6 +369,8 @@ public struct ProjectStore: Sendable {
         var set: [(String, any Encodable & Sendable)] = []
         var replacement: ProjectRow? = nil
         var saving: Int64? = nil
+        /// The limit share an amendment leaves the project with, and the final cost at completion (for the limits).
+        var amendedShare: Int64? = nil, finalCost: Int64? = nil
         switch step {
         case .propose:
             errors += try Self.proposalProblems(p, rules: rules)
@@ -404,6 +406,7 @@ public struct ProjectStore: Sendable {
             let checked = input.referralQuota == nil && !kept.errors.isEmpty
                 ? try Self.quotas(jobs: jobs, permanentJobs: perm, programme: p.programmeValue, asked: nil, rules: rules) : kept
             errors += checked.errors
+            amendedShare = Self.limitShare(nationalFund: fund.tiyn, republican: republican.tiyn)
             set += [("jobs_created", jobs), ("permanent_jobs", perm), ("cost_republican", republican.tiyn), ("cost_national_fund", fund.tiyn), ("cost_total", total),
                     ("referral_quota", checked.quota), ("permanent_quota", checked.permanent), ("participant_max", checked.participantMax),
                     ("quota_explanation", try CaseStore.explanationJSON(checked.steps))]
@@ -417,6 +420,7 @@ public struct ProjectStore: Sendable {
         case .complete:
             guard let final = input.finalCost, final.tiyn > 0 else { errors.append(FieldError("final_cost", "amount_invalid")); break }
             set += [("completed_on", on.iso), ("final_cost", final.tiyn)]
+            finalCost = final.tiyn
             details["final_cost"] = final.decimalString
             // E11: money left over is a saving of the project, to be directed only through the working group and the commission.
             if final.tiyn < p.cost_total { saving = p.cost_total - final.tiyn; details["saving"] = Money(tiyn: p.cost_total - final.tiyn).decimalString }
@@ -425,7 +429,7 @@ public struct ProjectStore: Sendable {
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let to = step.to(p.stateValue)
         let org = user.organisationID
-        let changes = set, det = details, rep = replacement, savingAmount = saving
+        let changes = set, det = details, rep = replacement, savingAmount = saving, newShare = amendedShare, final = finalCost
         try await store.write(as: user.actor) { ctx in
             var u = ctx.sql.update("projects").set("state", to: SQLBind(to.rawValue)).set("version", to: SQLBind(p.version + 1))
             for (k, v) in changes { u = u.set(SQLIdentifier(k), to: SQLBind(v)) }
@@ -448,16 +452,14 @@ public struct ProjectStore: Sendable {
                 if share > 0 {
                     try await LimitStore.commit(ctx, year: p.year, direction: direction, region: p.region_iso, district: p.district_id, kind: .project, reference: reference, amount: share, on: on)
                 }
-            } else if step == .amend, p.stateValue == .approved {
+            } else if step == .amend, p.stateValue == .approved, let after = newShare {
                 let before = try await LimitStore.commitments(ctx.sql, kind: .project, reference: reference).reduce(Int64(0)) { $0 + $1.amount }
-                let after = Self.limitShare(nationalFund: (changes.first { $0.0 == "cost_national_fund" }?.1 as? Int64) ?? p.cost_national_fund,
-                                            republican: (changes.first { $0.0 == "cost_republican" }?.1 as? Int64) ?? p.cost_republican)
                 if after > before {
                     try await LimitStore.commit(ctx, year: p.year, direction: direction, region: p.region_iso, district: p.district_id, kind: .project, reference: reference, amount: after - before, on: on)
                 } else if after < before {
                     try await LimitStore.release(ctx, kind: .project, reference: reference, amount: before - after, on: on, change: nil, reason: "amend")
                 }
-            } else if step == .complete, let final = (changes.first { $0.0 == "final_cost" }?.1 as? Int64) {
+            } else if step == .complete, let final {
                 // The republican money spent: its share of the final cost (the rest is the saving, returned to the
                 // limit once the working group and the commission have decided on it, E11).
                 let share = Self.limitShare(nationalFund: p.cost_national_fund, republican: p.cost_republican)

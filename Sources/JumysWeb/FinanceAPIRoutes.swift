@@ -161,10 +161,11 @@ struct FinanceAPIRoutes: RouteCollection {
         // A flag is computed, not stored: read on until the page is full.
         scan: while true {
             let rows = try await store.loans(for: user, f, limit: limit + 1, after: cursor, ascending: true)
+            let standings = try await store.standings(of: rows, today: today)
             for l in rows {
                 if out.count == limit { more = true; break scan }
                 cursor = l.id
-                let s = try await store.standing(of: l, today: today)
+                let s = standings[l.id]!
                 if let flag, !s.flags.contains(flag) { continue }
                 out.append(.object(Self.loanJSON(l, s)))
             }
@@ -177,12 +178,13 @@ struct FinanceAPIRoutes: RouteCollection {
         let user = try req.requireUser()
         let store = CreditStore(store: req.jumys.store)
         guard let id = req.parameters.get("id", as: Int.self), let l = try await store.loan(id, for: user) else { throw Abort(.notFound) }
-        let s = try await store.standing(of: l)
-        let lines = try await store.schedule(of: id)
+        // One read of each, for the standing and for the answer.
+        let lines = try await store.schedule(of: id), jobs = try await store.jobs(of: id)
+        let s = CreditStore.standing(l, schedule: lines, repayments: try await store.repayments(of: id), jobs: jobs, today: req.jumys.store.today())
         return JSONText.response(RuleOutput.object(Self.loanJSON(l, s) + [
             ("schedule", .list(lines.map { .object([("n", .count($0.n)), ("due_on", .text($0.due_on)), ("principal", .money(Money(tiyn: $0.principal))), ("interest", .money(Money(tiyn: $0.interest))),
                                                     ("balance", .money(Money(tiyn: $0.balance)))]) })),
-            ("jobs", .list(try await store.jobs(of: id).map { j in .object([("id", .count(j.id)), ("slot", .count(j.slot)), ("contract_number", .text(j.contract_number)), ("contract_on", .text(j.contract_on)),
+            ("jobs", .list(jobs.map { j in .object([("id", .count(j.id)), ("slot", .count(j.slot)), ("contract_number", .text(j.contract_number)), ("contract_on", .text(j.contract_on)),
                                                                              ("ended_on", .text(j.ended_on ?? "")), ("seasonal", .bool(j.seasonal))]) })),
         ]).json)
     }

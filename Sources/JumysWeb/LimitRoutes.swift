@@ -55,7 +55,9 @@ struct LimitRoutes: RouteCollection {
         let allocations = try await store.allocations(year: year).filter { $0.state != "superseded" }
         let limits = try await store.limits(year: year)
         let spent = try await store.spent(year: year)
-        let history = try await store.history(year: year, limit: 200)
+        // Every proposal waiting for the commission, however old, then the latest changes.
+        let waiting = try await store.history(year: year, state: .proposed)
+        let history = waiting + (try await store.history(year: year, limit: 200)).filter { $0.state != LimitChangeState.proposed.rawValue }
         let regionRows = limits.filter { $0.district_id == 0 && $0.direction == direction.rawValue }
         let totals = regionRows.reduce((Int64(0), Int64(0), Int64(0))) { ($0.0 + $1.amount, $0.1 + $1.committed, $0.2 + (spent[$1.id] ?? 0)) }
         let periods = try await store.periods()

@@ -218,8 +218,7 @@ struct LoanRoutes: RouteCollection {
         let flag = (try? req.query.get(String.self, at: "flag")).flatMap { ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"].contains($0) ? $0 : nil }
         let rows = try await store.loans(for: user, CreditStore.LoanFilter(state: state))
         let today = req.jumys.store.today()
-        var standings: [Int: CreditStore.Standing] = [:]
-        for l in rows { standings[l.id] = try await store.standing(of: l, today: today) }
+        let standings = try await store.standings(of: rows, today: today)
         let shown = flag.map { f in rows.filter { standings[$0.id]?.flags.contains(f) ?? false } } ?? rows
         let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set(rows.map(\.lender_id)))
         let flags = ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"]
