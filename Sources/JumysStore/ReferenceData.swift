@@ -25,8 +25,6 @@ public enum ReferenceData {
     }
 
     struct RegionSnapshot: Encodable, Sendable { let iso, kato, name_kk, name_ru, name_en: String; let labour_force: Int }
-    struct DistrictSnapshot: Encodable, Sendable { let region_iso, kato, name_ru: String }
-    struct OrganisationSnapshot: Encodable, Sendable { let code, kind: String; let region_iso: String?; let bin: String? }
 
     /// Thousands with one decimal ("307.3") to whole persons, without floating point.
     static func persons(fromThousands s: String) throws -> Int {
@@ -60,33 +58,36 @@ public enum ReferenceData {
                 try await ctx.sql.insert(into: "labour_force").columns("period", "region_iso", "persons", "loaded_by", "loaded_at")
                     .values(SQLBind(LimitStore.shippedPeriod), SQLBind(r["iso"]!), SQLBind(Int64(try persons(fromThousands: r["labour_force_2023_thousand"]!))), SQLBind("system"), SQLBind(AuditLog.timestamp(ctx.now))).run()
             }
+            // Districts and organisations go in one statement each (two hundred and more rows), each load one audit
+            // record naming what it added.
+            struct Keyed: Decodable { let id: Int; let kato: String }
             var districtByKato: [String: Int] = [:]
-            for d in try await DistrictRecord.query(on: db).all() { districtByKato[d.kato] = d.id }
-            for r in districts where districtByKato[r["kato"]!] == nil {
-                let m = DistrictRecord()
-                m.regionISO = r["region_iso"]!; m.kato = r["kato"]!
-                m.nameKk = r["name_kk"]!; m.nameRu = r["name_ru"]!; m.nameEn = r["name_en"]!
-                m.settlementKind = r["settlement_kind"]!
-                try await m.create(on: db)
-                districtByKato[m.kato] = m.id
-                try ctx.audit("create", entity: "district", id: String(m.id!), after: DistrictSnapshot(region_iso: m.regionISO, kato: m.kato, name_ru: m.nameRu))
-                added.1 += 1
+            for d in try await ctx.sql.select().column("id").column("kato").from("districts").all(decoding: Keyed.self) { districtByKato[d.kato] = d.id }
+            let newDistricts = districts.filter { districtByKato[$0["kato"]!] == nil }
+            if !newDistricts.isEmpty {
+                var insert = ctx.sql.insert(into: "districts").columns("region_iso", "kato", "name_kk", "name_ru", "name_en", "settlement_kind")
+                for r in newDistricts {
+                    insert = insert.values(SQLBind(r["region_iso"]!), SQLBind(r["kato"]!), SQLBind(r["name_kk"]!), SQLBind(r["name_ru"]!), SQLBind(r["name_en"]!), SQLBind(r["settlement_kind"]!))
+                }
+                try await insert.run()
+                for d in try await ctx.sql.select().column("id").column("kato").from("districts").all(decoding: Keyed.self) { districtByKato[d.kato] = d.id }
+                try ctx.audit("load", entity: "districts", id: "districts.csv", after: ["rows": String(newDistricts.count), "kato": newDistricts.map { $0["kato"]! }.joined(separator: " ")])
+                added.1 = newDistricts.count
             }
             let haveOrgs = Set(try await OrganisationRecord.query(on: db).all(\.$code))
-            for r in organisations where !haveOrgs.contains(r["code"]!) {
-                let m = OrganisationRecord()
-                m.code = r["code"]!; m.kind = r["kind"]!
-                guard OrganisationKind(rawValue: m.kind) != nil else {
-                    throw StoreError.invalid(field: "organisations.csv kind", reason: m.kind)
+            let newOrgs = organisations.filter { !haveOrgs.contains($0["code"]!) }
+            if !newOrgs.isEmpty {
+                var insert = ctx.sql.insert(into: "organisations").columns("code", "kind", "region_iso", "district_id", "bin", "name_kk", "name_ru", "name_en")
+                for r in newOrgs {
+                    guard OrganisationKind(rawValue: r["kind"]!) != nil else { throw StoreError.invalid(field: "organisations.csv kind", reason: r["kind"]!) }
+                    let bin = r["bin"].flatMap { $0.isEmpty ? nil : $0 }
+                    if let b = bin { _ = try BIN(b) }
+                    insert = insert.values(SQLBind(r["code"]!), SQLBind(r["kind"]!), SQLBind(r["region_iso"].flatMap { $0.isEmpty ? nil : $0 }), SQLBind(r["district_kato"].flatMap { districtByKato[$0] }),
+                                           SQLBind(bin), SQLBind(r["name_kk"]!), SQLBind(r["name_ru"]!), SQLBind(r["name_en"]!))
                 }
-                m.regionISO = r["region_iso"].flatMap { $0.isEmpty ? nil : $0 }
-                m.districtID = r["district_kato"].flatMap { districtByKato[$0] }
-                m.bin = r["bin"].flatMap { $0.isEmpty ? nil : $0 }
-                if let b = m.bin { _ = try BIN(b) }
-                m.nameKk = r["name_kk"]!; m.nameRu = r["name_ru"]!; m.nameEn = r["name_en"]!
-                try await m.create(on: db)
-                try ctx.audit("create", entity: "organisation", id: String(m.id!), after: OrganisationSnapshot(code: m.code, kind: m.kind, region_iso: m.regionISO, bin: m.bin))
-                added.2 += 1
+                try await insert.run()
+                try ctx.audit("load", entity: "organisations", id: "organisations.csv", after: ["rows": String(newOrgs.count), "codes": newOrgs.map { $0["code"]! }.joined(separator: " ")])
+                added.2 = newOrgs.count
             }
             return added
         }
