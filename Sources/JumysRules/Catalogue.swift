@@ -282,14 +282,27 @@ public enum RuleCatalogue {
                  inputs: [I(name: "decision_date", type: "date", description: "date of the decision")], output: "date") { i, c in
             try Rules.notificationDeadline(decisionDate: i.date("decision_date"), c).map { .date($0) }
         },
-        RuleSpec(name: "report_deadline", references: ["G1", "G3", "G4", "C7", "H2"], summary: "When a monthly report is due",
-                 inputs: [I(name: "report", type: Rules.Report.allCases.map(\.rawValue).joined(separator: " | "), description: "which report"), I(name: "period", type: "YYYY-MM", description: "reporting month")], output: "date") { i, c in
+        RuleSpec(name: "report_deadline", references: ["G1", "G2", "G3", "G4", "C7", "H2"], summary: "When a report is due",
+                 inputs: [I(name: "report", type: Rules.Report.allCases.map(\.rawValue).joined(separator: " | "), description: "which report"),
+                          I(name: "period", type: "YYYY-MM | YYYY-Qn | YYYY-Hn", description: "reporting month (a quarter for roadmap_quarterly, a half-year for loan_monitoring)")], output: "date") { i, c in
             let p = try i.raw("period")
+            let report = try i.choice("report", Rules.Report.self)
             let parts = p.split(separator: "-")
-            guard parts.count == 2, parts[0].count == 4, parts[1].count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (1...12).contains(m) else {
-                throw RuleInputError("period", "expected YYYY-MM, got \"\(p.prefix(40))\"")
+            guard parts.count == 2, parts[0].count == 4, let y = Int(parts[0]) else { throw RuleInputError("period", "expected YYYY-MM, YYYY-Qn or YYYY-Hn, got \"\(p.prefix(40))\"") }
+            let tail = parts[1]
+            let month: Int
+            switch report.monthsInPeriod {
+            case 3:
+                guard tail.count == 2, tail.first == "Q", let q = Int(tail.dropFirst()), (1...4).contains(q) else { throw RuleInputError("period", "expected a quarter, YYYY-Qn, got \"\(p.prefix(40))\"") }
+                month = q * 3
+            case 6:
+                guard tail.count == 2, tail.first == "H", let h = Int(tail.dropFirst()), (1...2).contains(h) else { throw RuleInputError("period", "expected a half-year, YYYY-Hn, got \"\(p.prefix(40))\"") }
+                month = h * 6
+            default:
+                guard tail.count == 2, let m = Int(tail), (1...12).contains(m) else { throw RuleInputError("period", "expected YYYY-MM, got \"\(p.prefix(40))\"") }
+                month = m
             }
-            return try Rules.reportDeadline(report: i.choice("report", Rules.Report.self), periodYear: y, periodMonth: m, c).map { .date($0) }
+            return try Rules.reportDeadline(report: report, periodYear: y, periodMonth: month, c).map { .date($0) }
         },
         RuleSpec(name: "loan_monitoring_deadline", references: ["C7", "H2"], summary: "When the local body's half-year monitoring of loans is due",
                  inputs: [I(name: "year", type: "year", description: "the year monitored"), I(name: "half", type: "1 | 2", description: "its first or second half")], output: "date") { i, c in

@@ -259,23 +259,39 @@ public enum Rules {
     }
 
     public enum Report: String, Sendable, CaseIterable {
-        case roadmapMonthly = "roadmap_monthly", roadmapCommission = "roadmap_commission", programmeMonthly = "programme_monthly"
+        case roadmapMonthly = "roadmap_monthly", roadmapCommission = "roadmap_commission", roadmapQuarterly = "roadmap_quarterly", programmeMonthly = "programme_monthly"
         case loansIssuedByLender = "loans_issued_by_lender", loansUseByLender = "loans_use_by_lender"
-        case loansIssuedByAkimat = "loans_issued_by_akimat", loansUseByAkimat = "loans_use_by_akimat"
+        case loansIssuedByAkimat = "loans_issued_by_akimat", loansUseByAkimat = "loans_use_by_akimat", loanMonitoring = "loan_monitoring"
 
         var ruleID: String {
             switch self {
             case .roadmapMonthly: "G1"
+            case .roadmapQuarterly: "G2"
             case .roadmapCommission: "G3"
             case .programmeMonthly: "G4"
             default: "C7"
             }
         }
+
+        /// How long a report's period is: a month, a quarter (G2) or a half-year (the loans' monitoring, C7).
+        public var monthsInPeriod: Int {
+            switch self {
+            case .roadmapQuarterly: 3
+            case .loanMonitoring: 6
+            default: 1
+            }
+        }
     }
 
-    /// G1, G3, G4, C7: a report for a month is due by a day of the next month, moved to the next working day (H2).
+    /// G1–G4, C7: a report for a period is due by a day of the month after it, moved to the next working day (H2).
+    /// `periodMonth` is the period's last month: a quarter's (3, 6, 9, 12) for G2, a half-year's (6, 12) for the loans'
+    /// monitoring, whose dates are `loanMonitoringDeadline`'s.
     public static func reportDeadline(report: Report, periodYear: Int, periodMonth: Int, _ c: RuleContext) throws -> Explained<CivilDate> {
         guard (1...12).contains(periodMonth), (1991...2100).contains(periodYear) else { throw RuleInputError("period", "expected YYYY-MM") }
+        guard periodMonth % report.monthsInPeriod == 0 else {
+            throw RuleInputError("period", report.monthsInPeriod == 3 ? "expected a quarter, YYYY-Qn" : "expected a half-year, YYYY-Hn")
+        }
+        if report == .loanMonitoring { return try loanMonitoringDeadline(year: periodYear, half: periodMonth / 6, c) }
         let periodEnd = CivilDate(year: periodYear, month: periodMonth, day: CivilDate.daysIn(month: periodMonth, year: periodYear))!
         let day = try c.on(periodEnd).p("report_day_\(report.rawValue)")
         let t = c.calendar.byDayOfNextMonth(Int(day.value.wholeValue ?? 1), periodYear: periodYear, periodMonth: periodMonth)

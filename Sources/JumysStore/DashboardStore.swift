@@ -79,3 +79,79 @@ public struct DashboardStore: Sendable {
         return (out, total)
     }
 }
+
+extension DashboardStore {
+    /// Something waiting for the user, counted, with the page where it is done.
+    public struct Task: Sendable, Equatable {
+        /// `projects` (with the state they wait in), `reports_to_file`, `reports_to_decide`, `limit_proposals`,
+        /// `loans_flagged`, `plan_overdue`.
+        public let what: String
+        public let count: Int
+        public let href: String
+        public var state: ProjectState? = nil
+    }
+
+    /// What waits for this user, by the body they act for: the projects at a step of their body; the reports their
+    /// body files that are overdue or returned, or that it decides on and are submitted; the limit proposals for the
+    /// interagency commission; the flagged loans of a lender or a region; the overdue measures of the plans for the
+    /// authorised body. Only what is not zero.
+    public func tasks(for user: UserContext, env: RulesEnvironment) async throws -> [Task] {
+        let today = store.today()
+        let body = try await ProjectStore(store: store).body(of: user)
+        var out: [Task] = []
+        if let body {
+            let states = Set(ProjectStep.allCases.filter { $0.body == body }.flatMap(\.from))
+            let rows = try await ProjectStore(store: store).list(ProjectStore.Filter(states: Array(states)), for: user, limit: 10_000)
+            let ownRows = body == .akimat && user.districtID != nil ? rows.filter { $0.district_id == user.districtID } : rows
+            for (state, n) in Dictionary(grouping: ownRows, by: \.state).mapValues(\.count).sorted(by: { $0.key < $1.key }) {
+                guard let s = ProjectState(rawValue: state) else { continue }
+                out.append(Task(what: "projects", count: n, href: "/projects?state=\(state)", state: s))
+            }
+        }
+        // Reports: this year's and last year's periods.
+        let monitoring = MonitoringStore(store: store)
+        let lender = user.role == .lender ? user.organisationID : nil
+        let regions: [String]
+        switch user.scope {
+        case .national: regions = try await RegionRecord.query(on: store.db).all().compactMap(\.id)
+        case .region(let r): regions = [r.iso]
+        case .district: regions = user.regionISO.map { [$0] } ?? []
+        case .organisation: regions = []
+        }
+        var lines: [MonitoringStore.CalendarLine] = []
+        if !regions.isEmpty || lender != nil {
+            for y in [today.year - 1, today.year] { lines += try await monitoring.calendar(year: y, regions: regions, lender: lender, env: env, today: today) }
+        }
+        let regionAkimat = body == .akimat && user.districtID == nil
+        let toFile = lines.filter { l in
+            guard [.overdue, .returned].contains(l.status) else { return false }
+            if MonitoringStore.filedByLender(l.report) { return lender != nil && l.filer.lender == lender }
+            return regionAkimat && l.filer.lender == nil && l.region == user.regionISO
+        }
+        if !toFile.isEmpty { out.append(Task(what: "reports_to_file", count: toFile.count, href: "/reports")) }
+        let toDecide = lines.filter { l in
+            guard l.status == .submitted || l.status == .late, let body, MonitoringStore.decider(l.report) == body else { return false }
+            return body != .akimat || (regionAkimat && l.region == user.regionISO)
+        }
+        if !toDecide.isEmpty { out.append(Task(what: "reports_to_decide", count: toDecide.count, href: "/reports")) }
+        if body == .interagencyCommission {
+            struct N: Decodable { let n: Int }
+            let a = try await store.sql.raw("SELECT COUNT(*) AS n FROM limit_allocations WHERE state = 'proposed'").first(decoding: N.self)?.n ?? 0
+            let c = try await store.sql.raw("SELECT COUNT(*) AS n FROM limit_changes WHERE state = 'proposed'").first(decoding: N.self)?.n ?? 0
+            if a + c > 0 { out.append(Task(what: "limit_proposals", count: a + c, href: "/limits")) }
+        }
+        if lender != nil || regionAkimat {
+            let credits = CreditStore(store: store)
+            let loans = try await credits.loans(for: user, limit: 5_000)
+            let flagged = try await credits.standings(of: loans, today: today).values.filter { !$0.flags.isEmpty }.count
+            if flagged > 0 { out.append(Task(what: "loans_flagged", count: flagged, href: "/loans")) }
+        }
+        if body == .ministry {
+            let plans = PlanStore(store: store)
+            var overdue = 0
+            for p in PlanStore.Plan.allCases { overdue += try await plans.lines(p, today: today, env: env).filter(\.overdue).count }
+            if overdue > 0 { out.append(Task(what: "plan_overdue", count: overdue, href: "/plan")) }
+        }
+        return out
+    }
+}

@@ -43,6 +43,20 @@ struct DashboardRoutes: RouteCollection {
         return .ul(.class("tiles figures"), .forEach(cards) { c in .li(.class("tile"), .p(.class("figure"), .text(c.1)), .p(.text(c.0))) })
     }
 
+    /// What waits for the user (by the body they act for), each with its count and the page where it is done; and,
+    /// for a user of one region, the way to its districts.
+    static func tasks(_ req: Request, _ ctx: PageContext, _ user: UserContext, here region: String?) async throws -> Node<HTML.BodyContext> {
+        let tasks = try await DashboardStore(store: req.jumys.store).tasks(for: user, env: try await req.jumys.rules.current())
+        let own = user.regionISO.flatMap { r in r == region ? nil : r }
+        guard !tasks.isEmpty || own != nil else { return .empty }
+        return .section(.class("panel"), .attribute(named: "aria-labelledby", value: "for-you"),
+            .h2(.id("for-you"), .text(ctx.t("dashboard.for_you"))),
+            tasks.isEmpty ? .p(.text(ctx.t("dashboard.nothing_waiting"))) : .ul(.forEach(tasks) { t in
+                .li(.a(.href(t.href), .text(ctx.t("dashboard.task.\(t.what)", ["count": String(t.count), "state": t.state.map { ctx.t("project_state.\($0.rawValue)") } ?? ""]))))
+            }),
+            own.map { r in .p(.a(.href("/dashboard/\(r)"), .text(ctx.t("dashboard.own_region")))) } ?? .empty)
+    }
+
     static func controls(_ ctx: PageContext, _ q: Query, action: String) -> Node<HTML.BodyContext> {
         .form(.method(.get), .action(action), .class("filters"),
             .div(.class("field"), .label(.for("f-measure"), .text(ctx.t("dashboard.measure"))),
@@ -77,6 +91,7 @@ struct DashboardRoutes: RouteCollection {
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("dashboard.title"),
             .h1(.text(ctx.t("dashboard.heading", ["month": q.month.description]))),
             .p(.class("lead"), .text(ctx.t("dashboard.lead"))),
+            try await Self.tasks(req, ctx, user, here: nil),
             Self.headline(ctx, figures.total),
             Self.controls(ctx, q, action: "/dashboard"),
             .div(.class("map-layout"),
@@ -103,6 +118,7 @@ struct DashboardRoutes: RouteCollection {
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("dashboard.title"),
             .p(.a(.href(q.link("/dashboard")), .text("← " + ctx.t("dashboard.title")))),
             .h1(.text(names.region(region.iso) + " · " + q.month.description)),
+            try await Self.tasks(req, ctx, user, here: region.iso),
             Self.headline(ctx, figures.total),
             Self.controls(ctx, q, action: "/dashboard/\(region.iso)"),
             Self.table(ctx, rows, measure: q.measure, caption: ctx.t("dashboard.districts", ["measure": ctx.t("dashboard.measure.\(q.measure.rawValue)")]), link: nil),

@@ -73,7 +73,10 @@ struct HomeRoutes: RouteCollection {
         }
         // Money: the limits for the bodies that set and use them; loans for the credit organisations first.
         let loansTile = (ctx.t("home.tile.loans"), ctx.t("home.tile.loans.text"), "/loans")
-        if user.role == .lender { tiles.insert(loansTile, at: 0) }
+        if user.role == .lender {
+            tiles.insert(loansTile, at: 0)
+            tiles.insert((ctx.t("home.tile.reports"), ctx.t("home.tile.reports.text"), "/reports"), at: 1)
+        }
         else if [.ministryOfficer, .akimatOfficer, .regionalCoordinator, .commissionMember, .analyst, .administrator].contains(user.role) {
             tiles.append((ctx.t("home.tile.dashboard"), ctx.t("home.tile.dashboard.text"), "/dashboard"))
             tiles.append((ctx.t("home.tile.reports"), ctx.t("home.tile.reports.text"), "/reports"))

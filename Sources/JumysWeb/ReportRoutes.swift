@@ -36,15 +36,23 @@ struct ReportRoutes: RouteCollection {
 
     // MARK: the calendar
 
+    /// The credit organisation a lender user works for: it sees and files its own C7 reports.
+    static func lender(_ user: UserContext) -> Int? { user.role == .lender ? user.organisationID : nil }
+
+    /// A filing's path: `/reports/{report}/{period}?region=…` (and `&filer=lender-ID` for a lender's).
+    static func path(_ report: Rules.Report, _ period: String, _ filer: MonitoringStore.Filer, version: Int? = nil) -> String {
+        "/reports/\(report.rawValue)/\(period)?region=\(filer.region)" + (filer.lender == nil ? "" : "&filer=\(filer.key)") + (version.map { "&version=\($0)" } ?? "")
+    }
+
     @Sendable func calendar(req: Request) async throws -> Response {
         let user = try req.requireUser()
         let ctx = PageContext(req)
         let today = req.jumys.store.today()
         let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? today.year
         let regions = try await Self.regions(req, user)
-        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
-        let lines = try await Self.store(req).calendar(year: year, regions: regions, env: try await req.jumys.rules.current(), today: today)
-            .sorted { ($0.due, $0.region, $0.report.rawValue) > ($1.due, $1.region, $1.report.rawValue) }
+        let lines = try await Self.store(req).calendar(year: year, regions: regions, lender: Self.lender(user), env: try await req.jumys.rules.current(), today: today)
+            .sorted { ($0.due, $0.region, $0.report.rawValue, $0.filer.key) > ($1.due, $1.region, $1.report.rawValue, $1.filer.key) }
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set(lines.compactMap(\.filer.lender)))
         let counts = Dictionary(grouping: lines, by: \.status).mapValues(\.count)
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("reports.title"),
             .h1(.text(ctx.t("reports.heading", ["year": String(year)]))),
@@ -54,11 +62,11 @@ struct ReportRoutes: RouteCollection {
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("filter.apply")))),
             .p(.forEach(MonitoringStore.Status.allCases.filter { counts[$0] != nil }) { s in .group(Self.statusTag(ctx, s), .text(" \(counts[s]!)  ")) }),
             lines.isEmpty ? .p(.class("empty"), .text(ctx.t("reports.none"))) : .table(.class("data"),
-                .thead(.tr(.th(.text(ctx.t("loans.reports.report"))), .th(.text(ctx.t("bonds.month"))), .th(.text(ctx.t("filter.region"))), .th(.text(ctx.t("loans.due_on"))),
-                           .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.version"))))),
+                .thead(.tr(.th(.text(ctx.t("loans.reports.report"))), .th(.text(ctx.t("reports.period"))), .th(.text(ctx.t("filter.region"))), .th(.text(ctx.t("reports.filer"))),
+                           .th(.text(ctx.t("loans.due_on"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.version"))))),
                 .tbody(.forEach(lines) { l in
-                    .tr(.td(.a(.href("/reports/\(l.report.rawValue)/\(l.period)?region=\(l.region)"), .text(ctx.t("report_kind.\(l.report.rawValue)")))), .td(.text(l.period)),
-                        .td(.text(names.region(l.region))), .td(.text(l.due.iso)), .td(Self.statusTag(ctx, l.status)),
+                    .tr(.td(.a(.href(Self.path(l.report, l.period, l.filer)), .text(ctx.t("report_kind.\(l.report.rawValue)")))), .td(.text(l.period)),
+                        .td(.text(names.region(l.region))), .td(.text(l.filer.lender.map { names.org($0) } ?? ctx.t("reports.filer.akimat"))), .td(.text(l.due.iso)), .td(Self.statusTag(ctx, l.status)),
                         .td(.text(l.latest.map { "v\($0.version)" + ($0.submitted_on.map { " · " + $0 } ?? "") } ?? "—")))
                 }))
         ))
@@ -69,33 +77,49 @@ struct ReportRoutes: RouteCollection {
     @Sendable func show(req: Request) async throws -> Response { try await page(req, errors: [], status: .ok) }
 
     /// `/reports/roadmap_monthly/2021-04` (the nation by region), `?region=KZ-35` (the region by district),
-    /// `.xlsx` / `.csv` at the end of the month for the file, `&version=2` for a frozen submission.
+    /// `.xlsx` / `.csv` at the end of the month for the file, `&version=2` for a frozen submission. The quarterly and
+    /// half-year reports take `2021-Q2` and `2021-H1`; a lender's reports `&filer=lender-ID`.
     func page(_ req: Request, errors: Errors, status: HTTPResponseStatus) async throws -> Response {
         let user = try req.requireUser()
         let ctx = PageContext(req)
-        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), MonitoringStore.regionalReports.contains(report) else { throw Abort(.notFound) }
-        var monthText = req.parameters.get("month") ?? ""
+        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)) else { throw Abort(.notFound) }
+        var periodText = req.parameters.get("month") ?? ""
         var format = "html"
-        for ext in ["xlsx", "csv"] where monthText.hasSuffix(".\(ext)") { format = ext; monthText = String(monthText.dropLast(ext.count + 1)) }
-        guard let month = Payroll.Month(monthText) else { throw Abort(.notFound) }
-        let visible = try await Self.regions(req, user)
+        for ext in ["xlsx", "csv"] where periodText.hasSuffix(".\(ext)") { format = ext; periodText = String(periodText.dropLast(ext.count + 1)) }
+        guard let period = MonitoringStore.Period(periodText, for: report) else { throw Abort(.notFound) }
+        let store = Self.store(req)
+        let lender = Self.lender(user)
+        let visible = lender == nil ? try await Self.regions(req, user) : []
         // The region of a page comes in the query; a form posted to /reports/{report}/{month}/{region}/… has it in the path.
         let region = ((try? req.query.get(String.self, at: "region")) ?? req.parameters.get("region")).flatMap { RegionCode($0)?.iso }
-        if let region { guard visible.contains(region) else { throw Abort(.notFound) } } else {
-            guard user.scope == .national else {
-                guard let own = visible.first else { throw Abort(.notFound) }
-                return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(own)")
+        let filerKey = (try? req.query.get(String.self, at: "filer")) ?? (try? req.content.get(String.self, at: "filer")) ?? "akimat"
+        let filer: MonitoringStore.Filer?
+        if let region {
+            guard let f = MonitoringStore.Filer(region: region, key: filerKey), (f.lender != nil) == MonitoringStore.filedByLender(report) else { throw Abort(.notFound) }
+            // A lender sees its own filings; the others those of their regions.
+            if let lender { guard f.lender == lender else { throw Abort(.notFound) } } else { guard visible.contains(region) else { throw Abort(.notFound) } }
+            filer = f
+        } else {
+            filer = nil
+            guard user.scope == .national, [.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report) else {
+                guard let own = visible.first, !MonitoringStore.filedByLender(report) else { throw Abort(.notFound) }
+                return req.redirect(to: "/reports/\(report.rawValue)/\(period)?region=\(own)")
             }
         }
         guard [.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report) else {
-            // The loan reports are the month's C7 figures; their submissions are below.
-            return try await submissionsPage(req, ctx, report: report, month: month, region: region ?? visible.first ?? "", user: user, body: .p(.a(.href("/loans/reports?month=\(month)"), .text(ctx.t("loans.reports")))), errors: errors, status: status)
+            // The quarterly report carries the G1 figures of its months; the loan reports are the months' C7 figures.
+            let links: Node<HTML.BodyContext> = .ul(.forEach(period.monthsCovered) { m in
+                .li(report == .roadmapQuarterly
+                    ? .a(.href("/reports/roadmap_monthly/\(m)?region=\(region ?? "")"), .text(ctx.t("report_kind.roadmap_monthly") + " · " + m.description))
+                    : .a(.href("/loans/reports?month=\(m)"), .text(ctx.t("loans.reports") + " · " + m.description)))
+            })
+            return try await submissionsPage(req, ctx, report: report, period: period, filer: filer!, user: user, body: links, errors: errors, status: status)
         }
-        let store = Self.store(req)
+        let month = period.monthsCovered[0]
         let names = try await ProjectRoutes.Names.load(req, ctx.lang)
         let version = (try? req.query.get(String.self, at: "version")).flatMap { Int($0) }
         var frozen: MonitoringStore.SubmissionRow? = nil
-        if let version, let region { frozen = try await store.submissions(report: report, period: month.description, region: region).first { $0.version == version } }
+        if let version, let filer { frozen = try await store.submissions(report: report, period: period.description, filer: filer).first { $0.version == version } }
         let table: ReportTable
         var byWork: MonitoringStore.G1Line? = nil
         if report != .programmeMonthly {
@@ -139,43 +163,46 @@ struct ReportRoutes: RouteCollection {
             .p(.class("print-links"), .a(.href("/reports/\(report.rawValue)/\(month).xlsx\(query)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "),
                .a(.href("/reports/\(report.rawValue)/\(month).csv\(query)"), .text(ctx.t("payroll.download.csv")))),
             html, extra)
-        guard let region else {
+        guard let filer else {
             return HTMLResponse.make(Layout.page(ctx, title: title,
                 .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
                 .h1(.text(title + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.\(report == .programmeMonthly ? "g4" : "g1").lead"))), body), status: status)
         }
-        return try await submissionsPage(req, ctx, report: report, month: month, region: region, user: user, body: body, errors: errors, status: status)
+        return try await submissionsPage(req, ctx, report: report, period: period, filer: filer, user: user, body: body, errors: errors, status: status)
     }
 
-    /// A region's report of a month: the figures, the versions submitted, and the next step for the user's body.
-    func submissionsPage(_ req: Request, _ ctx: PageContext, report: Rules.Report, month: Payroll.Month, region: String, user: UserContext, body: Node<HTML.BodyContext>,
+    /// A filer's report of a period: the figures, the versions submitted, and the next step for the user's body.
+    func submissionsPage(_ req: Request, _ ctx: PageContext, report: Rules.Report, period: MonitoringStore.Period, filer: MonitoringStore.Filer, user: UserContext, body: Node<HTML.BodyContext>,
                          errors: Errors, status: HTTPResponseStatus) async throws -> Response {
         let store = Self.store(req)
-        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
-        let versions = try await store.submissions(report: report, period: month.description, region: region)
-        let due = try Rules.reportDeadline(report: report, periodYear: month.year, periodMonth: month.month, try await req.jumys.rules.current().context(on: month.last)).value
-        let who = try await ProjectStore(store: req.jumys.store).body(of: user)
-        let mayFile = who == .akimat && user.districtID == nil && user.regionISO == region && versions.first?.state != "accepted" && month.last < req.jumys.store.today()
-        let mayDecide = who == .ministry && versions.first?.state == "submitted"
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set([filer.lender].compactMap { $0 }))
+        let versions = try await store.submissions(report: report, period: period.description, filer: filer)
+        guard let due = try? store.due(report, period, env: try await req.jumys.rules.current()) else { throw Abort(.notFound) }
+        let mayFile = try await store.files(report, for: filer, user: user) && versions.first?.state != "accepted" && period.last < req.jumys.store.today()
+        let mayDecide = try await store.decides(report, for: filer, user: user) && versions.first?.state == "submitted"
         let k = FormKit(ctx: ctx, errors: errors, values: [:])
+        let frozenLinks = [.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report)
         let history: Node<HTML.BodyContext> = versions.isEmpty ? .p(.class("empty"), .text(ctx.t("reports.no_versions"))) : .table(.class("data"),
             .caption(.text(ctx.t("reports.versions"))),
             .thead(.tr(.th(.text(ctx.t("reports.version"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("reports.by"))), .th(.text(ctx.t("reports.submitted_on"))), .th(.text(ctx.t("step.decision"))))),
             .tbody(.forEach(versions) { v in
-                .tr(.td([.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report) ? .a(.href("/reports/\(report.rawValue)/\(month)?region=\(region)&version=\(v.version)"), .text("v\(v.version)")) : .text("v\(v.version)")),
+                .tr(.td(frozenLinks ? .a(.href(Self.path(report, period.description, filer, version: v.version)), .text("v\(v.version)")) : .text("v\(v.version)")),
                     .td(Self.statusTag(ctx, v.status)), .td(.text(v.by_login)), .td(.text(v.submitted_on ?? "—")),
                     .td(.text([v.decided_on, v.reason].compactMap { $0 }.joined(separator: " · "))))
             }))
+        let action = "/reports/\(report.rawValue)/\(period)/\(filer.region)"
+        let filerField: Node<HTML.FormContext> = .input(.type(.hidden), .name("filer"), .value(filer.key))
+        let who = filer.lender.map { names.org($0) } ?? names.region(filer.region)
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("report_kind.\(report.rawValue)"),
             .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
             Layout.errorSummary(ctx, errors),
-            .h1(.text(ctx.t("report_kind.\(report.rawValue)") + " · " + names.region(region) + " · " + month.description)),
-            .p(.class("lead"), .text(ctx.t("reports.due", ["date": due.iso]))),
-            !mayFile ? .empty : .form(.method(.post), .action("/reports/\(report.rawValue)/\(month)/\(region)/save"), .class("panel"), ctx.csrfField(),
+            .h1(.text(ctx.t("report_kind.\(report.rawValue)") + " · " + who + " · " + period.description)),
+            .p(.class("lead"), .text(ctx.t("reports.due", ["date": due.iso]) + " " + ctx.t("reports.decider.\(MonitoringStore.decider(report).rawValue)"))),
+            !mayFile ? .empty : .form(.method(.post), .action(action + "/save"), .class("panel"), ctx.csrfField(), filerField,
                 .h2(.text(ctx.t("reports.file"))), .p(.class("hint"), .text(ctx.t("reports.file.hint"))),
                 .button(.type(.submit), .name("submit"), .value("true"), .class("button"), .text(ctx.t("reports.submit"))), .text(" "),
                 .button(.type(.submit), .name("submit"), .value("false"), .class("button secondary"), .text(ctx.t("reports.draft")))),
-            !mayDecide ? .empty : .form(.method(.post), .action("/reports/\(report.rawValue)/\(month)/\(region)/decide"), .class("panel"), ctx.csrfField(),
+            !mayDecide ? .empty : .form(.method(.post), .action(action + "/decide"), .class("panel"), ctx.csrfField(), filerField,
                 .h2(.text(ctx.t("reports.decide"))), k.text("reason", ctx.t("report.reason")),
                 .button(.type(.submit), .name("accept"), .value("true"), .class("button"), .text(ctx.t("reports.accept"))), .text(" "),
                 .button(.type(.submit), .name("accept"), .value("false"), .class("button secondary"), .text(ctx.t("reports.return")))),
@@ -183,25 +210,30 @@ struct ReportRoutes: RouteCollection {
         ), status: status)
     }
 
+    /// The report, period and filer a form posted to `/reports/{report}/{period}/{region}/…` names.
+    static func posted(_ req: Request, _ f: [String: String]) throws -> (Rules.Report, MonitoringStore.Period, MonitoringStore.Filer) {
+        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), let period = req.parameters.get("month").flatMap({ MonitoringStore.Period($0, for: report) }),
+              let region = req.parameters.get("region").flatMap({ RegionCode($0)?.iso }), let filer = MonitoringStore.Filer(region: region, key: f["filer"] ?? "akimat") else { throw Abort(.notFound) }
+        return (report, period, filer)
+    }
+
     @Sendable func save(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
-        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), let month = req.parameters.get("month").flatMap(Payroll.Month.init),
-              let region = req.parameters.get("region").flatMap({ RegionCode($0)?.iso }) else { throw Abort(.notFound) }
         let f = try CaseworkRoutes.form(req)
+        let (report, period, filer) = try Self.posted(req, f)
         return try await ProjectRoutes.handle(req, {
-            try await Self.store(req).save(report: report, month: month, region: region, submit: f["submit"] == "true", env: try await req.jumys.rules.current(), by: user)
-            return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(region)", redirectType: .normal)
+            try await Self.store(req).save(report: report, period: period, filer: filer, submit: f["submit"] == "true", env: try await req.jumys.rules.current(), by: user)
+            return req.redirect(to: Self.path(report, period.description, filer), redirectType: .normal)
         }, onErrors: { try await page(req, errors: $0, status: .unprocessableEntity) })
     }
 
     @Sendable func decide(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
-        guard let report = req.parameters.get("report").flatMap(Rules.Report.init(rawValue:)), let month = req.parameters.get("month").flatMap(Payroll.Month.init),
-              let region = req.parameters.get("region").flatMap({ RegionCode($0)?.iso }) else { throw Abort(.notFound) }
         let f = try CaseworkRoutes.form(req)
+        let (report, period, filer) = try Self.posted(req, f)
         return try await ProjectRoutes.handle(req, {
-            try await Self.store(req).decide(report: report, month: month, region: region, accept: f["accept"] == "true", reason: f["reason"] ?? "", by: user)
-            return req.redirect(to: "/reports/\(report.rawValue)/\(month)?region=\(region)", redirectType: .normal)
+            try await Self.store(req).decide(report: report, period: period, filer: filer, accept: f["accept"] == "true", reason: f["reason"] ?? "", by: user)
+            return req.redirect(to: Self.path(report, period.description, filer), redirectType: .normal)
         }, onErrors: { try await page(req, errors: $0, status: .unprocessableEntity) })
     }
 

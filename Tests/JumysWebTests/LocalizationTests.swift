@@ -48,13 +48,15 @@ import Testing
         family("report_status", MonitoringStore.Status.self)
         family("dashboard.measure", DashboardStore.Measure.self)
         family("plan_status", PlanStore.Status.self)
+        family("plan.title", PlanStore.Plan.self)
+        for k in ["projects", "reports_to_file", "reports_to_decide", "limit_proposals", "loans_flagged", "plan_overdue"] { used.insert("dashboard.task.\(k)") }
         for k in ["coverage_total", "coverage_rural", "coverage_unemployed_share", "coverage_self_employed_share", "coverage_low_income_share", "placed_permanent", "social_jobs",
                   "youth_practice", "unemployment_rate", "poverty_rate", "productive_self_employed_share"] { used.insert("indicator.\(k)") }
         for k in ["applications", "regions", "labour_contracts", "placements", "statistics"] { used.insert("indicators.from.\(k)") }
-        for r in MonitoringStore.regionalReports { used.insert("report_kind.\(r.rawValue)") }
+        for r in Rules.Report.allCases { used.insert("report_kind.\(r.rawValue)") }
+        for b in [ProjectBody.akimat, .interagencyCommission, .ministry] { used.insert("reports.decider.\(b.rawValue)") }
         for f in ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"] { used.insert("loan_flag.\(f)") }
         family("bond_event", BondEventKind.self)
-        for r in [Rules.Report.loansIssuedByLender, .loansUseByLender, .loansIssuedByAkimat, .loansUseByAkimat] { used.insert("report_kind.\(r.rawValue)") }
         for s in ProjectStep.allCases { used.insert("step.\(s.rawValue).hint"); used.insert("step.\(s.rawValue).do") }
         for s in ["submitted", "accepted", "returned", "missing"] { used.insert("report_state.\(s)") }
         for f in ["all", "wage", "bonus", "late"] { used.insert("board.\(f)") }

@@ -138,12 +138,76 @@ import Vapor
             ministry.acceptLanguage = "ru"
             _ = try await ministry.signIn("ministry.officer")
             #expect(try await ministry.request(.GET, "/plan").body.contains("Создание межведомственной комиссии по вопросам занятости населения"))
-            let missing = try await ministry.post("/plan/13", ["status": "done", "evidence": ""])
+            let missing = try await ministry.post("/plan/roadmap/13", ["status": "done", "evidence": ""])
             #expect(missing.status == .unprocessableEntity && missing.body.contains("Укажите документ, подтверждающий выполнение"))
-            #expect(try await ministry.post("/plan/13", ["status": "done", "evidence": "Заключение № 12-3/456"]).status == .seeOther)
+            #expect(try await ministry.post("/plan/roadmap/13", ["status": "done", "evidence": "Заключение № 12-3/456"]).status == .seeOther)
             #expect(try await ministry.request(.GET, "/plan").body.contains("Заключение № 12-3/456"))
+            // The Programme 2020's own plan: 37 measures of 2011–2013, those waiting for the law not overdue.
+            let programme = try await ministry.request(.GET, "/plan?plan=programme")
+            #expect(programme.status == .ok && programme.body.contains("<td>4.2</td>") && programme.body.contains("после принятия Закона") && programme.body.contains("РБ- 11538,2 млн. тенге"))
+            #expect(try await ministry.post("/plan/programme/4.2", ["status": "done", "evidence": "Постановление № 1"]).status == .seeOther)
+            #expect(try await ministry.request(.GET, "/plan?plan=programme").body.contains("Постановление № 1"))
+            #expect(!(try await ministry.request(.GET, "/plan").body.contains("Постановление № 1")))
+            #expect(try await ministry.post("/plan/programme/99", ["status": "done", "evidence": "x"]).status == .notFound)
             let indicators = try await analyst.request(.GET, "/indicators?year=2013")
             #expect(indicators.status == .ok && indicators.body.contains("20 %") && indicators.body.contains("/parameters/target_unemployment_rate"))
+        }
+    }
+
+    /// A credit organisation files its C7 report with Astana's akimat through the pages, the akimat accepts it; the
+    /// dashboard tells each body what waits for it.
+    @Test func aLenderFilesWithTheAkimatAndTheDashboardSaysWhatWaits() async throws {
+        try await withJumys(persons: 0) { app, store in
+            let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+            try await allocate(store, year: Days.thisYear, .roadmapCredit, tenge: 100_000_000_000)
+            try await allocate(store, year: Days.thisYear - 1, .roadmapCredit, tenge: 100_000_000_000)
+            func org(_ code: String) async throws -> Int { try #require(try await OrganisationRecord.query(on: store.db).filter(\.$code == code).first()?.id) }
+            let credits = CreditStore(store: store)
+            // The credit came three months ago: the lender owes its reports for the months since.
+            let start = CivilDate(iso: Days.from(-95))!
+            let local = try await credits.grant(level: .localBody, parent: nil, year: start.year, direction: .roadmapCredit, region: "KZ-71", borrower: try await org("akimat.KZ-71"),
+                                                amount: Money(tenge: 1_000_000_000), graceMonths: 12, transferredOn: start, decision: "Договор №1", env: env, by: try await user(store, "ministry.officer"))
+            _ = try await credits.grant(level: .creditOrganisation, parent: local, year: 0, direction: .roadmapCredit, region: "", borrower: try await org("lender.demo"),
+                                        amount: Money(tenge: 900_000_000), graceMonths: 12, transferredOn: start, decision: "Договор №2", env: env, by: try await user(store, "akimat.KZ-71"))
+            let lenderID = try await org("lender.demo")
+            let last = CivilDate(iso: Days.from(0))!.adding(months: -1)
+            let month = String(format: "%04d-%02d", last.year, last.month)
+            let lender = Browser(app)
+            lender.acceptLanguage = "ru"
+            _ = try await lender.signIn("lender.demo")
+            let calendar = try await lender.request(.GET, "/reports?year=\(last.year)")
+            #expect(calendar.status == .ok && calendar.body.contains("Кредитная организация: выданные кредиты") && !calendar.body.contains("Дорожная карта: ежемесячный отчёт (G1)"))
+            let path = "/reports/loans_issued_by_lender/\(month)?region=KZ-71&filer=lender-\(lenderID)"
+            #expect(calendar.body.contains(path))
+            let page = try await lender.request(.GET, path)
+            #expect(page.status == .ok && page.body.contains("Принимает или возвращает местный исполнительный орган") && page.body.contains("name=\"filer\" value=\"lender-\(lenderID)\""))
+            // Another lender's filing, or a region's, is not the lender's to see.
+            #expect(try await lender.request(.GET, "/reports/loans_issued_by_lender/\(month)?region=KZ-71&filer=lender-\(lenderID + 1)").status == .notFound)
+            #expect(try await lender.request(.GET, "/reports/roadmap_monthly/\(month)?region=KZ-71").status == .notFound)
+            // Before filing, the lender's dashboard counts its overdue reports (the months before last are past due).
+            let before = try await lender.request(.GET, "/dashboard")
+            #expect(before.body.contains("Отчёты к сдаче"))
+            #expect(try await lender.post("/reports/loans_issued_by_lender/\(month)/KZ-71/save", ["submit": "true", "filer": "lender-\(lenderID)"]).status == .seeOther)
+            let filed = try await MonitoringStore(store: store).submissions(report: .loansIssuedByLender, period: month, filer: MonitoringStore.Filer(region: "KZ-71", lender: lenderID))
+            #expect(filed.count == 1 && filed[0].state == "submitted")
+            // The akimat sees it waiting on its dashboard, and accepts it; the authorised body may not.
+            let akimat = Browser(app)
+            akimat.acceptLanguage = "ru"
+            _ = try await akimat.signIn("akimat.KZ-71")
+            let dash = try await akimat.request(.GET, "/dashboard")
+            #expect(dash.body.contains("Сданные отчёты ждут вашего решения: 1") && dash.body.contains("href=\"/dashboard/KZ-71\""))
+            let ministry = Browser(app)
+            _ = try await ministry.signIn("ministry.officer")
+            _ = try await ministry.request(.GET, "/reports")
+            #expect(try await ministry.post("/reports/loans_issued_by_lender/\(month)/KZ-71/decide", ["accept": "true", "filer": "lender-\(lenderID)"]).status == .unprocessableEntity)
+            _ = try await akimat.request(.GET, "/reports")
+            #expect(try await akimat.post("/reports/loans_issued_by_lender/\(month)/KZ-71/decide", ["accept": "true", "filer": "lender-\(lenderID)"]).status == .seeOther)
+            #expect(try await MonitoringStore(store: store).submissions(report: .loansIssuedByLender, period: month, filer: MonitoringStore.Filer(region: "KZ-71", lender: lenderID)).first?.state == "accepted")
+            #expect(!(try await akimat.request(.GET, "/dashboard").body.contains("ждут вашего решения")))
+            // The quarterly report (G2) has its own period form; a month is not a quarter.
+            #expect(try await akimat.request(.GET, "/reports/roadmap_quarterly/\(month)?region=KZ-71").status == .notFound)
+            let q = (last.month - 1) / 3 + 1
+            #expect(try await akimat.request(.GET, "/reports/roadmap_quarterly/\(last.year)-Q\(q)?region=KZ-71").status == .ok)
         }
     }
 }
