@@ -12,6 +12,8 @@ import Vapor
 struct ReportRoutes: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("reports", use: calendar)
+        routes.get("reports.xlsx", use: calendar)
+        routes.get("reports.csv", use: calendar)
         routes.get("reports", ":report", ":month", use: show)
         routes.post("reports", ":report", ":month", ":region", "save", use: save)
         routes.post("reports", ":report", ":month", ":region", "decide", use: decide)
@@ -54,12 +56,25 @@ struct ReportRoutes: RouteCollection {
             .sorted { ($0.due, $0.region, $0.report.rawValue, $0.filer.key) > ($1.due, $1.region, $1.report.rawValue, $1.filer.key) }
         let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set(lines.compactMap(\.filer.lender)))
         let counts = Dictionary(grouping: lines, by: \.status).mapValues(\.count)
+        let path = req.url.path
+        if path.hasSuffix(".xlsx") || path.hasSuffix(".csv") {
+            // The calendar as a file: the due and submission dates as dates.
+            let titles = [ctx.t("loans.reports.report"), ctx.t("reports.period"), ctx.t("filter.region"), ctx.t("reports.filer"), ctx.t("loans.due_on"), ctx.t("limits.state"),
+                          ctx.t("reports.version"), ctx.t("reports.submitted_on")]
+            let rows: [[XLSXWriter.Cell]] = lines.map { l in
+                [.text(ctx.t("report_kind.\(l.report.rawValue)")), .text(l.period), .text(names.region(l.region)), .text(l.filer.lender.map { names.org($0) } ?? ctx.t("reports.filer.akimat")),
+                 .date(l.due), .text(ctx.t("report_status.\(l.status.rawValue)")), l.latest.map { .number(String($0.version)) } ?? .text(""),
+                 l.latest?.submitted_on.flatMap(CivilDate.init(iso:)).map { .date($0) } ?? .text("")]
+            }
+            return try ReportTable.sheet(format: path.hasSuffix(".xlsx") ? "xlsx" : "csv", name: "reports-\(year)", sheet: ctx.t("reports.title"), widths: [48, 10, 24, 34, 12, 14, 8, 12], titles: titles, rows: rows)
+        }
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("reports.title"),
             .h1(.text(ctx.t("reports.heading", ["year": String(year)]))),
             .p(.class("lead"), .text(ctx.t("reports.lead"))),
             .form(.method(.get), .action("/reports"), .class("filters"),
                 .div(.class("field"), .label(.for("f-year"), .text(ctx.t("funds.year"))), .input(.type(.text), .id("f-year"), .name("year"), .value(String(year)), .class("narrow"))),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("filter.apply")))),
+            .p(.class("print-links"), .a(.href("/reports.xlsx?year=\(year)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "), .a(.href("/reports.csv?year=\(year)"), .text(ctx.t("payroll.download.csv")))),
             .p(.forEach(MonitoringStore.Status.allCases.filter { counts[$0] != nil }) { s in .group(Self.statusTag(ctx, s), .text(" \(counts[s]!)  ")) }),
             lines.isEmpty ? .p(.class("empty"), .text(ctx.t("reports.none"))) : .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("loans.reports.report"))), .th(.text(ctx.t("reports.period"))), .th(.text(ctx.t("filter.region"))), .th(.text(ctx.t("reports.filer"))),
@@ -290,6 +305,31 @@ struct ReportTable {
             for (i, x) in v(r).enumerated() { switch x { case .count(let n): t[i] += Int64(n); case .money(let m): t[i] += m } }
         }
         total = t.enumerated().map { [1, 3].contains($0.offset) ? .money($0.element) : .count(Int($0.element)) }
+    }
+
+    /// Any table of cells as a one-sheet file: XLSX (bold header, typed cells) or CSV (dates as ISO, formulas neutralised).
+    static func sheet(format: String, name: String, sheet: String, widths: [Int], titles: [String], rows: [[XLSXWriter.Cell]]) throws -> Response {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).\(format)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        var headers = HTTPHeaders()
+        if format == "xlsx" {
+            let x = try XLSXWriter(url: tmp)
+            try x.beginSheet(String(sheet.filter { !"[]:*?/\\".contains($0) }.prefix(31)), columnWidths: widths)
+            x.header(titles, wrapped: true)
+            for r in rows { x.row(r) }
+            try x.finish()
+            headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        } else {
+            func plain(_ c: XLSXWriter.Cell) -> String {
+                switch c { case .text(let s), .number(let s), .amount(let s), .wrapped(let s): s; case .date(let d): d.iso }
+            }
+            var text = titles.map(PaymentList.csvField).joined(separator: ",") + "\r\n"
+            for r in rows { text += r.map { PaymentList.csvField(plain($0)) }.joined(separator: ",") + "\r\n" }
+            try Data(text.utf8).write(to: tmp)
+            headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
+        }
+        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name).\(format)\"")
+        return Response(status: .ok, headers: headers, body: .init(data: try Data(contentsOf: tmp)))
     }
 
     func file(format: String, sheet: String, columns titles: [String], place: (String) -> String, totalName: String, name: String,

@@ -5,6 +5,7 @@ import JumysRules
 import JumysStore
 import SQLKit
 import Testing
+import ZIPFoundation
 import Vapor
 @testable import JumysWeb
 
@@ -76,10 +77,17 @@ import Vapor
         let w = try XLSXWriter(url: url)
         try w.beginSheet("Выплаты", columnWidths: [10, 20])
         w.header(["A", "B <&>"])
-        w.row([.text("<script>alert(1)</script>"), .amount("26000.00")])
+        w.row([.text("<script>alert(1)</script>"), .amount("26000.00"), .date(CivilDate(iso: "2021-05-11")!)])
         try w.finish()
         let data = try Data(contentsOf: url)
         #expect(data.prefix(2) == Data([0x50, 0x4B])) // a ZIP file
         #expect(data.count > 500)
+        // A date is a day number (11 May 2021 is 44327 in spreadsheets) with the dd.mm.yyyy style.
+        let archive = try Archive(url: url, accessMode: .read)
+        var sheet = Data(), styles = Data()
+        _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { sheet.append($0) }
+        _ = try archive.extract(try #require(archive["xl/styles.xml"])) { styles.append($0) }
+        #expect(String(decoding: sheet, as: UTF8.self).contains("<c r=\"C2\" s=\"6\"><v>44327</v></c>"))
+        #expect(String(decoding: styles, as: UTF8.self).contains("formatCode=\"dd.mm.yyyy\""))
     }
 }

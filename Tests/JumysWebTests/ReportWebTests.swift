@@ -204,6 +204,11 @@ import Vapor
             #expect(try await akimat.post("/reports/loans_issued_by_lender/\(month)/KZ-71/decide", ["accept": "true", "filer": "lender-\(lenderID)"]).status == .seeOther)
             #expect(try await MonitoringStore(store: store).submissions(report: .loansIssuedByLender, period: month, filer: MonitoringStore.Filer(region: "KZ-71", lender: lenderID)).first?.state == "accepted")
             #expect(!(try await akimat.request(.GET, "/dashboard").body.contains("ждут вашего решения")))
+            // The calendar as a file: the due dates are dates.
+            let csv = try await akimat.request(.GET, "/reports.csv?year=\(last.year)")
+            #expect(csv.status == .ok && csv.body.contains("Кредитная организация: выданные кредиты") && csv.body.contains(",Принят,"))
+            let xlsx = try await akimat.request(.GET, "/reports.xlsx?year=\(last.year)")
+            #expect(xlsx.status == .ok && xlsx.headers.contentType?.subType.contains("spreadsheetml") == true)
             // The quarterly report (G2) has its own period form; a month is not a quarter.
             #expect(try await akimat.request(.GET, "/reports/roadmap_quarterly/\(month)?region=KZ-71").status == .notFound)
             let q = (last.month - 1) / 3 + 1

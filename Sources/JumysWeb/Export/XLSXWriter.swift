@@ -1,10 +1,12 @@
 import Foundation
+import JumysDomain
 import ZIPFoundation
 
 /// A minimal Office Open XML spreadsheet writer: rows stream to temporary files, one per sheet, and are zipped
 /// at the end, so a long payment list never sits in memory. Strings are inline, numbers typed, the header bold.
 public final class XLSXWriter {
-    public enum Cell { case text(String), number(String), amount(String), wrapped(String) }
+    /// A cell: text, a number, money (two decimals), wrapped text, or a date (a serial day number shown dd.mm.yyyy).
+    public enum Cell { case text(String), number(String), amount(String), wrapped(String), date(CivilDate) }
 
     let url: URL
     let dir: URL
@@ -47,6 +49,7 @@ public final class XLSXWriter {
             case .number(let n): x += "<c r=\"\(ref)\"\(style > 0 ? " s=\"\(style)\"" : "")><v>\(n)</v></c>"
             case .amount(let n): x += "<c r=\"\(ref)\" s=\"\(style == 1 ? 3 : 2)\"><v>\(n)</v></c>"
             case .wrapped(let s): x += "<c r=\"\(ref)\" t=\"inlineStr\" s=\"4\"><is><t xml:space=\"preserve\">\(Self.escape(s))</t></is></c>"
+            case .date(let d): x += "<c r=\"\(ref)\" s=\"6\"><v>\(Self.serial(d))</v></c>"
             }
         }
         write(x + "</row>")
@@ -85,11 +88,14 @@ public final class XLSXWriter {
         try add("xl/workbook.xml", #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>\#(sheetList)</sheets></workbook>"#)
         try add("xl/_rels/workbook.xml.rels", #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">\#(rels)<Relationship Id="rId\#(sheets.count + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#)
         // Styles: 0 plain, 1 bold header, 2 amount with two decimals and grouping, 3 bold amount (totals), 4 wrapped text, 5 bold wrapped header.
-        try add("xl/styles.xml", ##"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="1"><numFmt numFmtId="164" formatCode="#,##0.00"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment wrapText="1" vertical="top"/></xf><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment wrapText="1" vertical="top"/></xf></cellXfs></styleSheet>"##)
+        try add("xl/styles.xml", ##"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="2"><numFmt numFmtId="164" formatCode="#,##0.00"/><numFmt numFmtId="165" formatCode="dd.mm.yyyy"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="7"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1"><alignment wrapText="1" vertical="top"/></xf><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment wrapText="1" vertical="top"/></xf><xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>"##)
         for (i, s) in sheets.enumerated() {
             try archive.addEntry(with: "xl/worksheets/sheet\(i + 1).xml", fileURL: s.file, compressionMethod: .deflate)
         }
     }
+
+    /// The spreadsheet's day number of a date: days since 30 December 1899 (1 January 1970 is 25569).
+    static func serial(_ d: CivilDate) -> Int { d.daysSinceEpoch + 25_569 }
 
     static func column(_ i: Int) -> String {
         var n = i + 1, s = ""
