@@ -162,3 +162,60 @@ struct ReportBench: AsyncParsableCommand {
         return end
     }
 }
+
+/// `jumys bench programme --month YYYY-MM`: the Programme's national monthly report (G4) on the database
+/// `DATABASE_URL` names (filled by `jumys seed`), next to one bare SQL statement per figure computing the same
+/// totals; the two must agree.
+struct ProgrammeReportBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "programme",
+        abstract: "G4 for one month on the seeded database (DATABASE_URL), next to the bare SQL aggregates")
+
+    @ArgumentParser.Option(help: "The month, YYYY-MM (default: last month)") var month: String?
+    @ArgumentParser.Option(help: "Runs of each, the best kept") var runs = 5
+
+    func run() async throws {
+        var logger = Logger(label: "jumys.bench")
+        logger.logLevel = .warning
+        let config = try Boot.config()
+        let store = try await Boot.store(config, logger: logger)
+        let last = store.today().adding(months: -1)
+        guard let m = Payroll.Month(month ?? String(format: "%04d-%02d", last.year, last.month)) else { throw RulesBoot.fail("--month: expected YYYY-MM") }
+        let clock = ContinuousClock()
+        func sec(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
+        var best = (Double.infinity, Double.infinity)
+        var report: MonitoringStore.G4Report? = nil
+        var bare: [Int64] = []
+        for _ in 0..<runs {
+            let a = clock.now
+            report = try await MonitoringStore(store: store).programmeMonthly(month: m)
+            let b = clock.now
+            bare = try await Self.bare(store, month: m)
+            let c = clock.now
+            best = (min(best.0, sec(b - a)), min(best.1, sec(c - b)))
+        }
+        let t = report!.total
+        let mine: [Int64] = [Int64(t.participants), Int64(t.placed), Int64(t.trained), Int64(t.relocated), t.subsidies, t.relocation, t.microcredits]
+        print("database: \(config.database.redacted)")
+        print("G4 \(m): participants \(t.participants), placed \(t.placed), trained \(t.trained), relocated \(t.relocated), subsidies \(Money(tiyn: t.subsidies).decimalString), relocation \(Money(tiyn: t.relocation).decimalString), microcredits \(Money(tiyn: t.microcredits).decimalString)")
+        print("national totals identical to the bare SQL: \(mine == bare ? "yes" : "NO: \(bare)")")
+        print(String(format: "G4 (report code, best of %d): %.3f s; bare SQL aggregates: %.3f s; ratio %.1f", runs, best.0, best.1, best.0 / max(best.1, 1e-9)))
+        await store.shutdown()
+    }
+
+    /// The national totals in one statement: each figure a scalar subquery.
+    static func bare(_ store: Store, month: Payroll.Month) async throws -> [Int64] {
+        let f = month.first.iso, l = month.last.iso, k = month.description
+        struct R: Decodable { let a: Int64; let b: Int64; let c: Int64; let d: Int64; let e: Int64; let g: Int64; let h: Int64 }
+        let r = try await store.sql.raw("""
+            SELECT
+              CAST((SELECT COUNT(*) FROM applications WHERE decided_on >= \(bind: f) AND decided_on <= \(bind: l) AND state IN ('included', 'contract_signed', 'active', 'completed')) AS BIGINT) AS a,
+              CAST((SELECT COUNT(*) FROM referrals r JOIN labour_contracts c ON c.referral_id = r.id WHERE c.starts_on >= \(bind: f) AND c.starts_on <= \(bind: l)) AS BIGINT) AS b,
+              CAST((SELECT COUNT(*) FROM training_referrals WHERE state = 'completed' AND outcome_on >= \(bind: f) AND outcome_on <= \(bind: l)) AS BIGINT) AS c,
+              CAST((SELECT COUNT(*) FROM payments WHERE kind = 'relocation_subsidy' AND month = \(bind: k)) AS BIGINT) AS d,
+              CAST((SELECT COALESCE(SUM(amount), 0) FROM payroll_lines WHERE month = \(bind: k)) AS BIGINT) AS e,
+              CAST((SELECT COALESCE(SUM(amount), 0) FROM payments WHERE kind = 'relocation_subsidy' AND month = \(bind: k)) AS BIGINT) AS g,
+              CAST((SELECT COALESCE(SUM(d.amount), 0) FROM loans l JOIN loan_disbursements d ON d.loan_id = l.id WHERE l.kind = 'microcredit' AND d.on_date >= \(bind: f) AND d.on_date <= \(bind: l)) AS BIGINT) AS h
+            """).first(decoding: R.self)!
+        return [r.a, r.b, r.c, r.d, r.e, r.g, r.h]
+    }
+}
