@@ -25,10 +25,15 @@ extension MonitoringStore {
         public var met: Bool? { gap.map { atMost ? $0.units <= 0 : $0.units >= 0 } }
     }
 
-    /// The target indicators of a year (G5) next to the figures from the data up to the end of that year.
-    public func indicators(year: Int, env: RulesEnvironment) async throws -> [Indicator] {
+    /// The target indicators of a year (G5) next to the figures from the data up to the end of that year: the
+    /// nation's, or one region's (its figures against the shares the Programme sets; the counts' targets are the
+    /// nation's and are not split).
+    public func indicators(year: Int, region: String? = nil, env: RulesEnvironment) async throws -> [Indicator] {
         let end = CivilDate(year: year, month: 12, day: 31)!, start = CivilDate(year: year, month: 1, day: 1)!
-        func target(_ name: String) -> FixedDecimal? { (try? env.parameters.value(name, at: end))?.value }
+        func target(_ name: String) -> FixedDecimal? {
+            if region != nil && ["target_coverage_total", "target_coverage_rural"].contains(name) { return nil }
+            return (try? env.parameters.value(name, at: end))?.value
+        }
         struct N: Decodable { let n: Int64 }
         let included = ["included", "contract_signed", "active", "completed"]
         /// Distinct people whose application was included by the end of the year (since `from`, when given).
@@ -36,6 +41,7 @@ extension MonitoringStore {
             var q = store.sql.select().column(SQLRaw("COUNT(DISTINCT a.person_id)"), as: "n").from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
                 .where(SQLColumn("state", table: "a"), .in, SQLBind.group(included)).where(SQLColumn("decided_on", table: "a"), .lessThanOrEqual, SQLBind(end.iso))
             if let from { q = q.where(SQLColumn("decided_on", table: "a"), .greaterThanOrEqual, SQLBind(from.iso)) }
+            if let region { q = q.where(SQLColumn("region_iso", table: "a"), .equal, SQLBind(region)) }
             if rural {
                 q = q.join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), method: SQLJoinMethod.inner, on: SQLColumn("person_id", table: "a"), .equal, SQLColumn("id", table: "p"))
                     .where(SQLColumn("is_rural", table: "p"), .equal, SQLLiteral.boolean(true))
@@ -46,13 +52,21 @@ extension MonitoringStore {
             return try await q.first(decoding: N.self)?.n ?? 0
         }
         func placements(_ measure: Measure) async throws -> Int64 {
-            try await store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from("placements").where("measure", .equal, SQLBind(measure.rawValue))
-                .where("starts_on", .greaterThanOrEqual, SQLBind(start.iso)).where("starts_on", .lessThanOrEqual, SQLBind(end.iso)).first(decoding: N.self)?.n ?? 0
+            var q = store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from("placements").where("measure", .equal, SQLBind(measure.rawValue))
+                .where("starts_on", .greaterThanOrEqual, SQLBind(start.iso)).where("starts_on", .lessThanOrEqual, SQLBind(end.iso))
+            if let region { q = q.where("region_iso", .equal, SQLBind(region)) }
+            return try await q.first(decoding: N.self)?.n ?? 0
         }
         // Placed on permanent jobs: labour contracts from referrals, without an end date, starting in the year.
-        let permanent = try await store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from("labour_contracts").where("referral_id", .isNot, SQLLiteral.null).where("ends_on", .is, SQLLiteral.null)
-            .where("starts_on", .greaterThanOrEqual, SQLBind(start.iso)).where("starts_on", .lessThanOrEqual, SQLBind(end.iso)).first(decoding: N.self)?.n ?? 0
-        let unemployedPopulation = try await store.sql.select().column(SQLRaw("CAST(SUM(unemployed) AS BIGINT)"), as: "n").from("regions").first(decoding: N.self)?.n ?? 0
+        var pq = store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from(SQLAlias(SQLIdentifier("labour_contracts"), as: SQLIdentifier("c")))
+            .join(SQLAlias(SQLIdentifier("referrals"), as: SQLIdentifier("r")), method: SQLJoinMethod.inner, on: SQLColumn("referral_id", table: "c"), .equal, SQLColumn("id", table: "r"))
+            .where(SQLColumn("ends_on", table: "c"), .is, SQLLiteral.null)
+            .where(SQLColumn("starts_on", table: "c"), .greaterThanOrEqual, SQLBind(start.iso)).where(SQLColumn("starts_on", table: "c"), .lessThanOrEqual, SQLBind(end.iso))
+        if let region { pq = pq.where(SQLColumn("region_iso", table: "r"), .equal, SQLBind(region)) }
+        let permanent = try await pq.first(decoding: N.self)?.n ?? 0
+        var uq = store.sql.select().column(SQLRaw("CAST(SUM(unemployed) AS BIGINT)"), as: "n").from("regions")
+        if let region { uq = uq.where("iso", .equal, SQLBind(region)) }
+        let unemployedPopulation = try await uq.first(decoding: N.self)?.n ?? 0
         let coveredUnemployed = try await covered(from: start, category: PersonCategory.unemployed.rawValue)
         func count(_ n: Int64) -> FixedDecimal { FixedDecimal(n) }
         /// A share in per cent with one decimal.

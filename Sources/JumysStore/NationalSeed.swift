@@ -239,9 +239,11 @@ public struct NationalSeed: Sendable {
                     }
                 }
             }
+            // A draw that met an IIN already given is drawn again in the next block: the count is exact.
+            guard !t.persons.isEmpty else { throw StoreError.invalid(field: "seed", reason: "no person could be drawn") }
             try await write(t)
             counts.add(t)
-            done += block
+            done += t.persons.count
             progress("participants", Swift.min(done, plan.participants), plan.participants)
         }
         progress("projects", 0, plan.projects)

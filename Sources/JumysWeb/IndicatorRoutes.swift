@@ -21,12 +21,22 @@ struct IndicatorRoutes: RouteCollection {
         _ = try req.requireUser()
         let ctx = PageContext(req)
         let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? req.jumys.store.today().year
-        let rows = try await MonitoringStore(store: req.jumys.store).indicators(year: year, env: try await req.jumys.rules.current())
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
+        // The nation, or one region (`?region=KZ-35`): the figures are public statistics of the programme.
+        let region = (try? req.query.get(String.self, at: "region")).flatMap { RegionCode($0)?.iso }.flatMap { names.regions[$0] == nil ? nil : $0 }
+        let rows = try await MonitoringStore(store: req.jumys.store).indicators(year: year, region: region, env: try await req.jumys.rules.current())
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("indicators.title"),
-            .h1(.text(ctx.t("indicators.heading", ["year": String(year)]))),
+            .h1(.text(ctx.t("indicators.heading", ["year": String(year)]) + (region.map { " · " + names.region($0) } ?? ""))),
             .p(.class("lead"), .text(ctx.t("indicators.lead"))),
+            region == nil ? .empty : .p(.class("hint"), .text(ctx.t("indicators.region_note"))),
             .form(.method(.get), .action("/indicators"), .class("filters"),
                 .div(.class("field"), .label(.for("f-year"), .text(ctx.t("funds.year"))), .input(.type(.text), .id("f-year"), .name("year"), .value(String(year)), .class("narrow"))),
+                .div(.class("field"), .label(.for("f-region"), .text(ctx.t("filter.region"))),
+                     .select(.id("f-region"), .attribute(named: "name", value: "region"),
+                             .element(named: "option", nodes: [.attribute(named: "value", value: "", ignoreIfValueIsEmpty: false), .text(ctx.t("limits.nation"))]),
+                             .forEach(names.regions.keys.sorted()) { iso in
+                                 .element(named: "option", nodes: [.attribute(named: "value", value: iso), iso == region ? .attribute(named: "selected", value: "selected") : .empty, .text(names.region(iso))])
+                             })),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("filter.apply")))),
             .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("indicators.indicator"))), .th(.class("num"), .text(ctx.t("indicators.target"))), .th(.class("num"), .text(ctx.t("indicators.actual"))),

@@ -12,8 +12,8 @@ import Vapor
 struct ReportRoutes: RouteCollection {
     func boot(routes: any RoutesBuilder) throws {
         routes.get("reports", use: calendar)
-        routes.get("reports.xlsx", use: calendar)
-        routes.get("reports.csv", use: calendar)
+        // The calendar as a file: /reports.xlsx and /reports.csv.
+        for ext in ["xlsx", "csv"] { routes.get(.constant("reports.\(ext)"), use: calendar) }
         routes.get("reports", ":report", ":month", use: show)
         routes.post("reports", ":report", ":month", ":region", "save", use: save)
         routes.post("reports", ":report", ":month", ":region", "decide", use: decide)

@@ -81,85 +81,11 @@ struct ReportBench: AsyncParsableCommand {
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.region_iso, (Int($0.contractors), Int($0.in_works), Int($0.started), Int($0.finished), $0.work_done, Int($0.jobs))) })
     }
 
-    /// Projects spread over the regions by labour force (regions without districts in the reference get one
-    /// synthetic district), each in works for 3–12 months within the history, with one to three contractors and an
-    /// accepted report for every month of works. Returns the last month of the history.
+    /// The seed's projects (`NationalSeed.seedProjects`) over the last `months` months of 2021. Returns December 2021.
     static func seed(_ store: Store, projects: Int, months: Int, seed: UInt64) async throws -> Payroll.Month {
-        var rng = SeededRandom(seed: seed)
-        let regions = try await RegionRecord.query(on: store.db).all()
-        let have = Set(try await DistrictRecord.query(on: store.db).all().map(\.regionISO))
-        try await store.bookkeeping { db in
-            let sql = db as! any SQLDatabase
-            for r in regions where !have.contains(r.id!) {
-                try await sql.insert(into: "districts").columns("region_iso", "kato", "name_kk", "name_ru", "name_en", "settlement_kind")
-                    .values(SQLBind(r.id!), SQLBind(String(r.kato.prefix(2)) + "9900000"), SQLBind("(bench)"), SQLBind("(bench)"), SQLBind("(bench)"), SQLBind("rural")).run()
-            }
-        }
-        let districts = Dictionary(grouping: try await DistrictRecord.query(on: store.db).all(), by: \.regionISO).mapValues { $0.compactMap(\.id) }
-        let contractors = try await OrganisationRecord.query(on: store.db).filter(\.$kind == OrganisationKind.contractor.rawValue).all().compactMap(\.id)
-        let employers = try await OrganisationRecord.query(on: store.db).all().compactMap(\.id)
-        let orgs = contractors.isEmpty ? employers : contractors + Array(employers.prefix(40))
-        let weights = regions.map { Double($0.labourForce) }
-        let totalWeight = weights.reduce(0, +)
-        let end = Payroll.Month("2021-12")!
-        let first = CivilDate(year: 2021, month: 12, day: 1)!.adding(months: -(months - 1))
-        var batch: [(Int, String, Int, String, String, String?, Int64, Int)] = []
-        var id = 0
-        func flush() async throws {
-            guard !batch.isEmpty else { return }
-            let rows = batch
-            batch = []
-            try await store.bookkeeping { db in
-                let sql = db as! any SQLDatabase
-                var p = sql.insert(into: "projects").columns("id", "number", "programme", "year", "region_iso", "district_id", "settlement", "name", "object_type", "work_type", "state",
-                                                                  "cost_total", "cost_national_fund", "cost_republican", "cost_local", "cost_cofinancing", "design_docs", "expertise_passed",
-                                                                  "starts_on", "ends_on", "jobs_created", "permanent_jobs", "started_on", "completed_on", "version", "created_by", "created_at")
-                var parties = sql.insert(into: "project_parties").columns("project_id", "organisation_id", "role", "jobs")
-                var reports = sql.insert(into: "project_reports").columns("project_id", "month", "organisation_id", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral",
-                                                                          "referred_avg_wage", "due_on", "state", "contractor_submitted_on", "akimat_submitted_on")
-                var anyReport = false
-                for (pid, region, district, start, endDate, completed, cost, jobs) in rows {
-                    let objects = ObjectType.allCases, works = WorkType.allCases
-                    p = p.values(SQLBind(pid), SQLBind("B-\(pid)"), SQLBind("roadmap"), SQLBind(Int(start.prefix(4))!), SQLBind(region), SQLBind(district), SQLBind("—"), SQLBind("bench \(pid)"),
-                                 SQLBind(objects[pid % objects.count].rawValue), SQLBind(works[pid % works.count].rawValue), SQLBind(completed == nil ? "in_works" : "completed"),
-                                 SQLBind(cost), SQLBind(Int64(0)), SQLBind(cost), SQLBind(Int64(0)), SQLBind(Int64(0)), SQLBind(true), SQLBind(true), SQLBind(start), SQLBind(endDate),
-                                 SQLBind(jobs), SQLBind(jobs / 10), SQLBind(start), SQLBind(completed), SQLBind(1), SQLBind("bench"), SQLBind("2021-01-01T00:00:00Z"))
-                    let n = 1 + pid % 3
-                    for k in 0..<n { parties = parties.values(SQLBind(pid), SQLBind(orgs[(pid * 7 + k * 13) % orgs.count]), SQLBind(k == 0 ? "contractor" : "subcontractor"), SQLBind(jobs / n)) }
-                    var m = CivilDate(iso: start)!
-                    let last = CivilDate(iso: completed ?? "2021-12-31")!
-                    var pct = 0
-                    while m <= last && m <= CivilDate(year: 2021, month: 12, day: 31)! {
-                        let key = String(format: "%04d-%02d", m.year, m.month)
-                        pct = min(100, pct + 15)
-                        reports = reports.values(SQLBind(pid), SQLBind(key), SQLBind(orgs[(pid * 7) % orgs.count]), SQLBind(Int64(pct) * FixedDecimal.scale), SQLBind(cost / 10), SQLBind(jobs - pid % 5),
-                                                 SQLBind(0), SQLBind(Int64(0)), SQLBind(key + "-28"), SQLBind("accepted"), SQLBind(key + "-28"), SQLBind(key + "-28"))
-                        anyReport = true
-                        m = CivilDate(year: m.year, month: m.month, day: 1)!.adding(months: 1)
-                    }
-                }
-                try await p.run()
-                try await parties.run()
-                if anyReport { try await reports.run() }
-            }
-        }
-        for _ in 0..<projects {
-            id += 1
-            var pick = Double.random(in: 0..<totalWeight, using: &rng)
-            var region = regions[0]
-            for (i, w) in weights.enumerated() { if pick < w { region = regions[i]; break }; pick -= w }
-            let ds = districts[region.id!] ?? []
-            let district = ds[Int.random(in: 0..<ds.count, using: &rng)]
-            let startMonth = first.adding(months: Int.random(in: 0..<months, using: &rng))
-            let start = startMonth.adding(days: Int.random(in: 0..<27, using: &rng))
-            let length = Int.random(in: 3...12, using: &rng)
-            let planned = start.adding(months: length)
-            let completed = planned <= CivilDate(year: 2021, month: 12, day: 31)! ? planned.iso : nil
-            batch.append((id, region.id!, district, start.iso, planned.iso, completed, Int64.random(in: 50_000_000...2_000_000_000, using: &rng) * 100, Int.random(in: 10...120, using: &rng)))
-            if batch.count == 100 { try await flush() }
-        }
-        try await flush()
-        return end
+        let end = CivilDate(year: 2021, month: 12, day: 31)!
+        _ = try await NationalSeed.seedProjects(store, projects: projects, first: CivilDate(year: 2021, month: 12, day: 1)!.adding(months: -(months - 1)), end: end, seed: seed)
+        return Payroll.Month("2021-12")!
     }
 }
 

@@ -178,6 +178,11 @@ import Testing
             // Two of the 452,200 unemployed of 2023: 0.0 %; the yearly share targets ran to 2015, so none for 2021.
             #expect(try row("coverage_unemployed_share").actual == FixedDecimal(0) && row("coverage_unemployed_share").target == nil)
             #expect(try row("unemployment_rate").actual == nil && row("unemployment_rate").atMost)
+            // By region: Astana's two, none in Karaganda; a region has no count target of its own.
+            let astana = try await MonitoringStore(store: f.store).indicators(year: 2021, region: "KZ-71", env: f.env)
+            let karaganda = try await MonitoringStore(store: f.store).indicators(year: 2021, region: "KZ-35", env: f.env)
+            #expect(astana.first { $0.key == "coverage_total" }?.actual == FixedDecimal(2) && astana.first { $0.key == "coverage_total" }?.target == nil)
+            #expect(karaganda.first { $0.key == "coverage_total" }?.actual == FixedDecimal(0))
             // 2013's targets: a share of the unemployed of 20 %, unemployment at most 5.7 %.
             let y2013 = try await MonitoringStore(store: f.store).indicators(year: 2013, env: f.env)
             #expect(y2013.first { $0.key == "coverage_unemployed_share" }?.target == FixedDecimal(20))

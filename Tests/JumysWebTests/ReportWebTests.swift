@@ -151,6 +151,9 @@ import Vapor
             #expect(try await ministry.post("/plan/programme/99", ["status": "done", "evidence": "x"]).status == .notFound)
             let indicators = try await analyst.request(.GET, "/indicators?year=2013")
             #expect(indicators.status == .ok && indicators.body.contains("20 %") && indicators.body.contains("/parameters/target_unemployment_rate"))
+            let regional = try await analyst.request(.GET, "/indicators?year=2013&region=KZ-35")
+            #expect(regional.status == .ok && regional.body.contains("<option value=\"KZ-35\" selected=\"selected\">"))
+            #expect(try await analyst.request(.GET, "/indicators?year=2013&region=KZ-99").status == .ok)
         }
     }
 
