@@ -36,10 +36,10 @@ struct PlanRoutes: RouteCollection {
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("plan.title"),
             Layout.errorSummary(ctx, errors),
             .h1(.text(ctx.t("plan.title.\(plan.rawValue)"))),
-            .p(.class("lead"), .text(ctx.t("plan.lead"))),
-            .nav(.class("tabs"), .attribute(named: "aria-label", value: ctx.t("plan.title")), .forEach(PlanStore.Plan.allCases) { p in
-                p == plan ? .strong(.attribute(named: "aria-current", value: "page"), .text(ctx.t("plan.title.\(p.rawValue)"))) : .a(.href("/plan?plan=\(p.rawValue)"), .text(ctx.t("plan.title.\(p.rawValue)")))
-            }),
+            .p(.class("lead"), .text(ctx.t("plan.lead", ["count": String(lines.count)]))),
+            .nav(.class("tabs"), .attribute(named: "aria-label", value: ctx.t("plan.title")), .ul(.forEach(PlanStore.Plan.allCases) { p in
+                .li(p == plan ? .strong(.attribute(named: "aria-current", value: "page"), .text(ctx.t("plan.title.\(p.rawValue)"))) : .a(.href("/plan?plan=\(p.rawValue)"), .text(ctx.t("plan.title.\(p.rawValue)"))))
+            })),
             overdue == 0 ? .empty : .p(.span(.class("tag late"), .text(ctx.t("plan.overdue"))), .text(" \(overdue)")),
             .table(.class("data"),
                 .thead(.tr(.th(.text("№")), .th(.text(ctx.t("plan.measure"))), .th(.text(ctx.t("plan.form"))), .th(.text(ctx.t("plan.responsible"))), .th(.text(ctx.t("loans.due_on"))),

@@ -74,7 +74,7 @@ struct ReportRoutes: RouteCollection {
             .form(.method(.get), .action("/reports"), .class("filters"),
                 .div(.class("field"), .label(.for("f-year"), .text(ctx.t("funds.year"))), .input(.type(.text), .id("f-year"), .name("year"), .value(String(year)), .class("narrow"))),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("filter.apply")))),
-            .p(.class("print-links"), .a(.href("/reports.xlsx?year=\(year)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "), .a(.href("/reports.csv?year=\(year)"), .text(ctx.t("payroll.download.csv")))),
+            .p(.class("print-links"), .a(.href("/reports.xlsx?year=\(year)"), .text(ctx.t("reports.download.xlsx"))), .text(" · "), .a(.href("/reports.csv?year=\(year)"), .text(ctx.t("reports.download.csv")))),
             .p(.forEach(MonitoringStore.Status.allCases.filter { counts[$0] != nil }) { s in .group(Self.statusTag(ctx, s), .text(" \(counts[s]!)  ")) }),
             lines.isEmpty ? .p(.class("empty"), .text(ctx.t("reports.none"))) : .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("loans.reports.report"))), .th(.text(ctx.t("reports.period"))), .th(.text(ctx.t("filter.region"))), .th(.text(ctx.t("reports.filer"))),
@@ -175,8 +175,8 @@ struct ReportRoutes: RouteCollection {
         let body: Node<HTML.BodyContext> = .group(
             region == nil ? .empty : .p(.a(.href("/reports/\(report.rawValue)/\(month)"), .text("← " + ctx.t("limits.nation")))),
             version.map { .p(.class("notice"), .text(ctx.t("reports.frozen", ["version": String($0)]))) } ?? .empty,
-            .p(.class("print-links"), .a(.href("/reports/\(report.rawValue)/\(month).xlsx\(query)"), .text(ctx.t("payroll.download.xlsx"))), .text(" · "),
-               .a(.href("/reports/\(report.rawValue)/\(month).csv\(query)"), .text(ctx.t("payroll.download.csv")))),
+            .p(.class("print-links"), .a(.href("/reports/\(report.rawValue)/\(month).xlsx\(query)"), .text(ctx.t("reports.download.xlsx"))), .text(" · "),
+               .a(.href("/reports/\(report.rawValue)/\(month).csv\(query)"), .text(ctx.t("reports.download.csv")))),
             html, extra)
         guard let filer else {
             return HTMLResponse.make(Layout.page(ctx, title: title,
