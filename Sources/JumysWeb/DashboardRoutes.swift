@@ -170,7 +170,9 @@ final class KZMap: Sendable {
     /// The map: each region filled by its value's fifth of the scale (0 to the largest value), its name and value in a title (shown on hover), a link to its districts; a legend below.
     func svg(values: [String: Double?], names: (String) -> String, format: (Double?) -> String, link: (String) -> String, label: String, percent: Bool, noData: String) -> String {
         // The scale runs to the largest value, so that small shares still differ in colour.
-        let top = max(percent ? 0.1 : 1, values.values.compactMap { $0 }.max() ?? 1)
+        // Counts run to a multiple of five, so that every step of the legend is a whole range (0–1 … 4–5 at least).
+        let largest = values.values.compactMap { $0 }.max() ?? 0
+        let top = percent ? max(0.1, largest) : max(5, (largest / 5).rounded(.up) * 5)
         func bin(_ v: Double) -> Int { min(4, Int((v / top) * 5)) }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height) + 40)\" role=\"img\" aria-label=\"\(Self.escape(label))\" class=\"kz-map\">"
         for p in paths {

@@ -130,6 +130,9 @@ import Vapor
             let limit = try await analyst.request(.GET, "/dashboard?measure=limit&month=\(month)")
             #expect(limit.body.contains("%</title>"))
             #expect(try await analyst.request(.GET, "/dashboard/KZ-99").status == .notFound)
+            // A month with nothing in it: the legend's steps are still whole ranges, not "0–0".
+            let empty = try await analyst.request(.GET, "/dashboard?measure=placed&month=2019-01")
+            #expect(empty.body.contains(">0–1</text>") && !empty.body.contains(">0–0</text>"))
             // The plan of measures: read by all, kept by the authorised body.
             let plan = try await analyst.request(.GET, "/plan")
             #expect(plan.status == .ok && plan.body.contains("<td>28</td>"))
