@@ -215,8 +215,8 @@ public struct CreditStore: Sendable {
     }
 
     public struct LoanFilter: Sendable {
-        public var region: String?, state: LoanState?, flag: String?, kind: LoanKind?
-        public init(region: String? = nil, state: LoanState? = nil, flag: String? = nil, kind: LoanKind? = nil) { self.region = region; self.state = state; self.flag = flag; self.kind = kind }
+        public var region: String?, state: LoanState?, kind: LoanKind?
+        public init(region: String? = nil, state: LoanState? = nil, kind: LoanKind? = nil) { self.region = region; self.state = state; self.kind = kind }
     }
 
     /// The newest first; or, for paging through them all (the API), by id after a cursor.
@@ -580,12 +580,18 @@ public struct CreditStore: Sendable {
             .column(SQLRaw("CAST(SUM(CASE WHEN \(between("contract_on")) THEN 1 ELSE 0 END) AS BIGINT)"), as: "issued")
             .column(SQLRaw("CAST(SUM(CASE WHEN \(between("contract_on")) THEN amount ELSE 0 END) AS BIGINT)"), as: "issued_amount")
             .column(SQLRaw("CAST(SUM(CASE WHEN \(between("contract_on")) THEN jobs_promised ELSE 0 END) AS BIGINT)"), as: "jobs_promised")
-            .column(SQLRaw("CAST(COALESCE((SELECT SUM(d.amount) FROM loan_disbursements d JOIN loans l2 ON l2.id = d.loan_id WHERE l2.region_iso = loans.region_iso AND l2.lender_id = loans.lender_id AND d.on_date >= '\(first)' AND d.on_date <= '\(last)'), 0) AS BIGINT)"), as: "disbursed_amount")
+            .column(SQLRaw("CAST(COALESCE(SUM(dd.disbursed), 0) AS BIGINT)"), as: "disbursed_amount")
             .column(SQLRaw("CAST(SUM(CASE WHEN \(between("target_use_confirmed_on")) THEN 1 ELSE 0 END) AS BIGINT)"), as: "use_confirmed")
             .column(SQLRaw("CAST(SUM(CASE WHEN target_use_confirmed_on IS NULL AND target_use_by < '\(last)' THEN 1 ELSE 0 END) AS BIGINT)"), as: "use_overdue")
-            .column(SQLRaw("CAST(COALESCE((SELECT COUNT(*) FROM loan_jobs j JOIN loans l3 ON l3.id = j.loan_id WHERE l3.region_iso = loans.region_iso AND l3.lender_id = loans.lender_id AND j.seasonal = \(store.isPostgres ? "false" : "0") AND j.contract_on >= '\(first)' AND j.contract_on <= '\(last)'), 0) AS BIGINT)"), as: "jobs_confirmed")
+            .column(SQLRaw("CAST(COALESCE(SUM(jj.n), 0) AS BIGINT)"), as: "jobs_confirmed")
             .column(SQLRaw("CAST(SUM(CASE WHEN \(between("demanded_on")) THEN 1 ELSE 0 END) AS BIGINT)"), as: "demanded")
-            .from("loans").where("contract_on", .lessThanOrEqual, SQLBind(last))
+            .from("loans")
+            // The month's disbursements and confirmed jobs per loan, joined to the loans the user may see (so that a
+            // district's or a lender's figures are its own loans', not its region's).
+            .join(SQLRaw("(SELECT loan_id, SUM(amount) AS disbursed FROM loan_disbursements WHERE \(between("on_date")) GROUP BY loan_id) dd"), method: SQLJoinMethod.left, on: SQLRaw("dd.loan_id = loans.id"))
+            .join(SQLRaw("(SELECT loan_id, COUNT(*) AS n FROM loan_jobs WHERE seasonal = \(store.isPostgres ? "false" : "0") AND \(between("contract_on")) GROUP BY loan_id) jj"), method: SQLJoinMethod.left,
+                  on: SQLRaw("jj.loan_id = loans.id"))
+            .where("contract_on", .lessThanOrEqual, SQLBind(last))
         return try await visible(q, user).groupBy("region_iso").groupBy("lender_id").orderBy("region_iso").orderBy("lender_id").all(decoding: ReportLine.self)
     }
 

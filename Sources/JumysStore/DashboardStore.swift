@@ -111,13 +111,7 @@ extension DashboardStore {
         // Reports: this year's and last year's periods.
         let monitoring = MonitoringStore(store: store)
         let lender = user.role == .lender ? user.organisationID : nil
-        let regions: [String]
-        switch user.scope {
-        case .national: regions = try await RegionRecord.query(on: store.db).all().compactMap(\.id)
-        case .region(let r): regions = [r.iso]
-        case .district: regions = user.regionISO.map { [$0] } ?? []
-        case .organisation: regions = []
-        }
+        let regions = try await monitoring.regions(of: user)
         var lines: [MonitoringStore.CalendarLine] = []
         if !regions.isEmpty || lender != nil {
             for y in [today.year - 1, today.year] { lines += try await monitoring.calendar(year: y, regions: regions, lender: lender, env: env, today: today) }

@@ -228,3 +228,18 @@ struct CreateFinance: AsyncMigration {
                   "limit_commitments", "limit_changes", "funding_limits", "limit_allocation_lines", "limit_allocations", "labour_force"] { try await db.schema(t).delete() }
     }
 }
+
+/// Indexes the loan reports and the limits read by: a loan's disbursements (C7's month per loan), the commitments
+/// of a district's share (the limits' spent), and a credit's loans.
+struct FinanceIndexes: AsyncMigration {
+    func prepare(on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        try await sql.create(index: "loan_disbursements_loan_idx").on("loan_disbursements").column("loan_id").column("on_date").run()
+        try await sql.create(index: "limit_commitments_district_limit_idx").on("limit_commitments").column("district_limit_id").run()
+        try await sql.create(index: "loans_credit_idx").on("loans").column("credit_id").run()
+    }
+    func revert(on db: any Database) async throws {
+        guard let sql = db as? any SQLDatabase else { return }
+        for i in ["loans_credit_idx", "limit_commitments_district_limit_idx", "loan_disbursements_loan_idx"] { try await sql.drop(index: i).run() }
+    }
+}

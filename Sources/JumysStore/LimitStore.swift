@@ -245,6 +245,10 @@ public struct LimitStore: Sendable {
         if why.isEmpty || why.count > 500 { errors.append(FieldError("reason", "note_required")) }
         if amount.tiyn == 0 || amount.tiyn % 100 != 0 || abs(amount.tiyn) > 100_000_000_000_000 { errors.append(FieldError("amount", "limit_total_invalid")) }
         if to.district != nil || from?.district != nil { errors.append(FieldError("to_region", "choose_from_list")) }
+        // Regions the reference does not know are refused here, not by the foreign key at approval.
+        let known = Set(try await RegionRecord.query(on: store.db).all().compactMap(\.id))
+        if !known.contains(to.region) { errors.append(FieldError("to_region", "choose_from_list")) }
+        if let from, !known.contains(from.region) { errors.append(FieldError("from_region", "choose_from_list")) }
         switch kind {
         case .correction:
             if from != nil { errors.append(FieldError("from_region", "choose_from_list")) }

@@ -35,11 +35,10 @@ extension MonitoringStore {
             return (try? env.parameters.value(name, at: end))?.value
         }
         struct N: Decodable { let n: Int64 }
-        let included = ["included", "contract_signed", "active", "completed"]
         /// Distinct people whose application was included by the end of the year (since `from`, when given).
         func covered(from: CivilDate? = nil, rural: Bool = false, category: String? = nil) async throws -> Int64 {
             var q = store.sql.select().column(SQLRaw("COUNT(DISTINCT a.person_id)"), as: "n").from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
-                .where(SQLColumn("state", table: "a"), .in, SQLBind.group(included)).where(SQLColumn("decided_on", table: "a"), .lessThanOrEqual, SQLBind(end.iso))
+                .where(SQLColumn("state", table: "a"), .in, SQLBind.group(Self.includedStates)).where(SQLColumn("decided_on", table: "a"), .lessThanOrEqual, SQLBind(end.iso))
             if let from { q = q.where(SQLColumn("decided_on", table: "a"), .greaterThanOrEqual, SQLBind(from.iso)) }
             if let region { q = q.where(SQLColumn("region_iso", table: "a"), .equal, SQLBind(region)) }
             if rural {

@@ -37,6 +37,9 @@ extension MonitoringStore {
     }
 
     /// The Programme's direction a measure belongs to (1, 2 or 3).
+    /// The states of an application that has been included in the programme (G4's new participants, G5's coverage).
+    static let includedStates = [ApplicationState.included, .contractSigned, .active, .completed].map(\.rawValue)
+
     static func direction(_ measure: String) -> Int {
         switch Measure(rawValue: measure) {
         case .entrepreneurship: 2
@@ -70,9 +73,8 @@ extension MonitoringStore {
                 var l = lines[k] ?? G4Line(place: k); f(&l, r); lines[k] = l
             }
         }
-        let included = ["included", "contract_signed", "active", "completed"]
         apply(try await grouped("applications", key: "measure", aggregate: "COUNT(*)") {
-            $0.where("decided_on", .greaterThanOrEqual, SQLBind(first)).where("decided_on", .lessThanOrEqual, SQLBind(last)).where("state", .in, SQLBind.group(included))
+            $0.where("decided_on", .greaterThanOrEqual, SQLBind(first)).where("decided_on", .lessThanOrEqual, SQLBind(last)).where("state", .in, SQLBind.group(Self.includedStates))
         }) { l, r in l.included[Self.direction(r.k ?? "") - 1] += Int(r.n) }
         apply(try await grouped("referrals", alias: "r", aggregate: "COUNT(*)", join: {
             $0.join(SQLAlias(SQLIdentifier("labour_contracts"), as: SQLIdentifier("c")), method: SQLJoinMethod.inner, on: SQLColumn("referral_id", table: "c"), .equal, SQLColumn("id", table: "r"))

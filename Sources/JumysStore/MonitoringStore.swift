@@ -193,6 +193,17 @@ public struct MonitoringStore: Sendable {
         }
     }
 
+    /// The regions whose reports the user sees: all for national roles, the user's region (or its district's
+    /// region); none for an organisation (a lender sees its own filings through `lender`).
+    public func regions(of user: UserContext) async throws -> [String] {
+        switch user.scope {
+        case .national: return try await RegionRecord.query(on: store.db).all().compactMap(\.id).sorted()
+        case .region(let r): return [r.iso]
+        case .district(let d): return try await DistrictRecord.find(Int(d), on: store.db).map { [$0.regionISO] } ?? []
+        case .organisation: return []
+        }
+    }
+
     /// The reports a lender files (C7: issued loans by the 10th, their use by the 15th).
     public static func filedByLender(_ r: Rules.Report) -> Bool { r == .loansIssuedByLender || r == .loansUseByLender }
 
@@ -250,10 +261,19 @@ public struct MonitoringStore: Sendable {
     /// one `lender`) — every report of every period that has ended, with its due date and the state of its latest
     /// version. A report not yet in force for a period (the loan reports before the second direction) is left out.
     public func calendar(year: Int, regions: [String], lender: Int? = nil, env: RulesEnvironment, today: CivilDate) async throws -> [CalendarLine] {
-        let subs = try await store.sql.select().column("*").from("report_filings").where("period", .like, SQLBind("\(year)-%")).all(decoding: SubmissionRow.self)
-        var latest: [String: SubmissionRow] = [:]
-        for s in subs { let k = "\(s.report)|\(s.period)|\(s.region_iso)|\(s.filer)"; if (latest[k]?.version ?? 0) < s.version { latest[k] = s } }
         let lenders = regions.isEmpty && lender == nil ? [] : try await self.lenders(regions: regions, lender: lender)
+        // The year's filings of the filers in scope only (periods `YYYY-…` sort between `YYYY-` and `YYYY.`).
+        let places = Set(regions + lenders.map(\.filer.region))
+        var latest: [String: SubmissionRow] = [:]
+        if !places.isEmpty {
+            var q = store.sql.select().column("*").from("report_filings").where("period", .greaterThan, SQLBind("\(year)-")).where("period", .lessThan, SQLBind("\(year)."))
+                .where("region_iso", .in, SQLBind.group(Array(places)))
+            if let lender { q = q.where("filer", .equal, SQLBind(Filer(region: "", lender: lender).key)) }
+            for s in try await q.all(decoding: SubmissionRow.self) {
+                let k = "\(s.report)|\(s.period)|\(s.region_iso)|\(s.filer)"
+                if (latest[k]?.version ?? 0) < s.version { latest[k] = s }
+            }
+        }
         var out: [CalendarLine] = []
         for r in Rules.Report.allCases {
             let filers: [(filer: Filer, since: CivilDate?)] = Self.filedByLender(r) ? lenders.map { ($0.filer, $0.since) } : lender != nil ? [] : regions.map { (Filer(region: $0), nil) }

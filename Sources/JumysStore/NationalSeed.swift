@@ -42,6 +42,10 @@ public struct NationalSeed: Sendable {
 
     struct District { let id: Int; let region: String; let rural: Bool }
 
+    /// The tables the seed writes with ids of its own (counted on from the largest id already there).
+    static let tables = ["organisations", "vacancies", "persons", "person_categories", "applications", "contracts", "referrals", "labour_contracts", "placements", "payroll_lines",
+                         "training_referrals", "payments", "budget_credits", "loans", "loan_schedule_lines", "loan_disbursements", "courses"]
+
     /// Fills the store. Refuses a registry that already holds people (the synthetic IINs must not meet real ones).
     /// `progress` is told the phase, the rows done and the rows planned.
     public func run(_ plan: Plan, seed: UInt64, progress: @escaping @Sendable (String, Int, Int) -> Void = { _, _, _ in }) async throws -> Counts {
@@ -59,20 +63,16 @@ public struct NationalSeed: Sendable {
         let byRegion = Dictionary(grouping: districts, by: \.region)
         let weights = regions.map { Double($0.labourForce) }
         let totalWeight = weights.reduce(0, +)
+        let totalLabourForce = regions.reduce(0) { $0 + $1.labourForce }
         func pickRegion(_ rng: inout SeededRandom) -> String {
             var x = Double.random(in: 0..<totalWeight, using: &rng)
             for (i, w) in weights.enumerated() { if x < w { return regions[i].id! }; x -= w }
             return regions.last!.id!
         }
-        func day(_ rng: inout SeededRandom, from: CivilDate? = nil) -> CivilDate {
-            let f = from ?? first
-            let room = Swift.max(1, f.days(until: end) + 1)
-            return f.adding(days: Int.random(in: 0..<room, using: &rng))
-        }
+        func day(_ rng: inout SeededRandom) -> CivilDate { first.adding(days: Int.random(in: 0..<(first.days(until: end) + 1), using: &rng)) }
         let now = AuditLog.timestamp(Date()), created = Date()
         var nextID: [String: Int] = [:]
-        for t in ["organisations", "vacancies", "persons", "person_categories", "applications", "contracts", "referrals", "labour_contracts", "placements", "payroll_lines",
-                  "training_referrals", "payments", "budget_credits", "loans", "loan_schedule_lines", "loan_disbursements", "courses"] {
+        for t in Self.tables {
             nextID[t] = (try await store.sql.raw("SELECT COALESCE(MAX(id), 0) AS n FROM \(unsafeRaw: t)").first(decoding: N.self)?.n ?? 0) + 1
         }
         func id(_ t: String) -> Int { let v = nextID[t]!; nextID[t] = v + 1; return v }
@@ -80,9 +80,12 @@ public struct NationalSeed: Sendable {
         // Employers, a lender and a training provider per region, each region's credit chain and a course.
         var employers: [String: [Int]] = [:]
         var lenders: [String: (org: Int, credit: Int)] = [:]
-        var courses: [String: Int] = [:]
-        let akimats = Dictionary(uniqueKeysWithValues: try await OrganisationRecord.query(on: store.db).filter(\.$kind == OrganisationKind.akimat.rawValue).all()
-            .compactMap { o in o.regionISO.map { ($0, o.id!) } }.filter { $0.1 > 0 }.map { ($0.0, $0.1) }.reduce(into: [String: Int]()) { d, e in if d[e.0] == nil { d[e.0] = e.1 } }.map { ($0.key, $0.value) })
+        var providers: [String: Int] = [:], courses: [String: Int] = [:]
+        // Each region's own akimat (not a district's), the borrower of its budget credit.
+        var akimats: [String: Int] = [:]
+        for o in try await OrganisationRecord.query(on: store.db).filter(\.$kind == OrganisationKind.akimat.rawValue).filter(\.$districtID == nil).all() {
+            if let r = o.regionISO, akimats[r] == nil { akimats[r] = o.id }
+        }
         var orgRows: [[any Encodable & Sendable]] = []
         var serial = 0
         func bin() -> String {
@@ -104,7 +107,7 @@ public struct NationalSeed: Sendable {
             orgRows.append([lender, "seed.lender.\(r.id!)", OrganisationKind.creditOrganisation.rawValue, r.id!, nil as Int?, bin(), "\(r.nameKk) өңірлік қаржы ұйымы", "Региональная финансовая организация (\(r.nameRu))", "Regional finance organisation of \(r.nameEn)"])
             orgRows.append([provider, "seed.provider.\(r.id!)", OrganisationKind.educationProvider.rawValue, r.id!, nil as Int?, bin(), "\(r.nameKk) колледжі", "Колледж (\(r.nameRu))", "College of \(r.nameEn)"])
             lenders[r.id!] = (lender, 0)
-            courses[r.id!] = provider
+            providers[r.id!] = provider
         }
         counts.employers = orgRows.count
         try await insert("organisations", ["id", "code", "kind", "region_iso", "district_id", "bin", "name_kk", "name_ru", "name_en"], orgRows)
@@ -112,12 +115,13 @@ public struct NationalSeed: Sendable {
         for r in regions {
             guard let akimat = akimats[r.id!], let l = lenders[r.id!] else { continue }
             let local = id("budget_credits"), onward = id("budget_credits")
-            let amount: Int64 = Int64(Double(plan.participants) * 2_000_000 * 100 * Double(r.labourForce) / totalWeight)
+            // Two million tenge per participant, the region's share by labour force, in tiyn.
+            let amount = Money(tenge: 2_000_000).tiyn * Int64(plan.participants) / Int64(max(1, totalLabourForce)) * Int64(r.labourForce)
             creditRows.append([local, "local_body", nil as Int?, first.year, FundingDirection.programmeBusiness.rawValue, r.id!, akimat, amount, Int64(100), 120, 40, first.iso, first.adding(months: 6).iso, amount, "seed", "seed", now])
             creditRows.append([onward, "credit_organisation", local, first.year, FundingDirection.programmeBusiness.rawValue, r.id!, l.org, amount, Int64(100), 120, 40, first.iso, end.adding(months: 12).iso, Int64(0), "seed", "seed", now])
             lenders[r.id!] = (l.org, onward)
             let course = id("courses")
-            courseRows.append([course, courses[r.id!]!, "Дәнекерлеуші", "Сварщик", "Welder", "7212", 3, Int64(15_000_000)])
+            courseRows.append([course, providers[r.id!]!, "Дәнекерлеуші", "Сварщик", "Welder", "7212", 3, Int64(15_000_000)])
             courses[r.id!] = course
         }
         try await insert("budget_credits", ["id", "level", "parent_id", "year", "direction", "region_iso", "borrower_id", "amount", "rate", "term_months", "grace_months", "transferred_on", "use_by", "used",
@@ -308,8 +312,7 @@ public struct NationalSeed: Sendable {
     /// Explicit ids leave PostgreSQL's identity sequences behind: move each to the table's largest id.
     func resetSequences() async throws {
         guard store.isPostgres else { return }
-        for t in ["organisations", "vacancies", "persons", "person_categories", "applications", "contracts", "referrals", "labour_contracts", "placements", "payroll_lines",
-                  "training_referrals", "payments", "budget_credits", "loans", "loan_schedule_lines", "loan_disbursements", "courses", "projects", "project_parties", "project_reports"] {
+        for t in Self.tables + ["projects", "project_parties", "project_reports"] {
             try await store.sql.raw("SELECT setval(pg_get_serial_sequence('\(unsafeRaw: t)', 'id'), COALESCE((SELECT MAX(id) FROM \(unsafeRaw: t)), 0) + 1, false)").run()
         }
     }

@@ -95,10 +95,14 @@ public struct PlanStore: Sendable {
         guard try Self.measures(plan).contains(where: { $0.n == n }) else { throw StoreError.notFound }
         let text = evidence.trimmingCharacters(in: .whitespaces)
         let field = "evidence_\(Self.fieldID(n))"
-        if text.count > 500 { throw FieldErrors(errors: [FieldError(field, "note_required")]) }
+        if text.count > 500 { throw FieldErrors(errors: [FieldError(field, "too_long")]) }
         if status == .done && text.isEmpty { throw FieldErrors(errors: [FieldError(field, "plan_evidence_required")]) }
-        let date = on ?? store.today()
         try await store.write(as: user.actor) { ctx in
+            // A measure already done keeps its date of completion when its evidence is corrected.
+            struct Done: Decodable { let status: String; let completed_on: String? }
+            let before = try await ctx.sql.select().column("status").column("completed_on").from("plan_states").where("plan", .equal, SQLBind(plan.rawValue)).where("n", .equal, SQLBind(n))
+                .first(decoding: Done.self)
+            let date = on ?? (before?.status == Status.done.rawValue ? before?.completed_on.flatMap(CivilDate.init(iso:)) : nil) ?? store.today()
             try await ctx.sql.delete(from: "plan_states").where("plan", .equal, SQLBind(plan.rawValue)).where("n", .equal, SQLBind(n)).run()
             try await ctx.sql.insert(into: "plan_states").columns("plan", "n", "status", "evidence", "completed_on", "updated_by", "updated_at")
                 .values(SQLBind(plan.rawValue), SQLBind(n), SQLBind(status.rawValue), SQLBind(text), SQLBind(status == .done ? date.iso : nil), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now))).run()

@@ -52,11 +52,14 @@ public enum ReferenceData {
                 added.0 += 1
             }
             // The labour force that ships with the regions is the first statistics period for limits (F1).
-            struct LF: Decodable { let region_iso: String }
-            let haveLF = Set(try await ctx.sql.select().column("region_iso").from("labour_force").where("period", .equal, SQLBind(LimitStore.shippedPeriod)).all(decoding: LF.self).map(\.region_iso))
-            for r in regions where !haveLF.contains(r["iso"]!) {
+            let haveLF = try await LimitStore(store: store).labourForce(period: LimitStore.shippedPeriod, on: ctx.sql)
+            let missingLF = regions.filter { haveLF[$0["iso"]!] == nil }
+            for r in missingLF {
                 try await ctx.sql.insert(into: "labour_force").columns("period", "region_iso", "persons", "loaded_by", "loaded_at")
                     .values(SQLBind(LimitStore.shippedPeriod), SQLBind(r["iso"]!), SQLBind(Int64(try persons(fromThousands: r["labour_force_2023_thousand"]!))), SQLBind("system"), SQLBind(AuditLog.timestamp(ctx.now))).run()
+            }
+            if !missingLF.isEmpty {
+                try ctx.audit("load", entity: "labour_force", id: LimitStore.shippedPeriod, after: ["rows": String(missingLF.count), "from": "regions.csv"])
             }
             // Districts and organisations go in one statement each (two hundred and more rows), each load one audit
             // record naming what it added.

@@ -31,12 +31,6 @@ struct LimitRoutes: RouteCollection {
     }
     static func direction(_ s: String?) -> FundingDirection? { s.flatMap(FundingDirection.init(rawValue:)) }
 
-    static func handle(_ req: Request, _ body: () async throws -> Response, onErrors: (Errors) async throws -> Response) async throws -> Response {
-        do { return try await body() } catch let e as FieldErrors {
-            return try await onErrors(PageContext(req).messages(e))
-        } catch StoreError.notFound { throw Abort(.notFound) }
-    }
-
     // MARK: the year's page
 
     @Sendable func page(req: Request) async throws -> Response {
@@ -153,7 +147,7 @@ struct LimitRoutes: RouteCollection {
         let f = try CaseworkRoutes.form(req)
         let year = LabourMarketRoutes.int(f["year"]) ?? 0
         let d = Self.direction(f["direction"]) ?? .roadmapProjects
-        return try await Self.handle(req, {
+        return try await ProjectRoutes.handle(req, {
             guard let total = ProjectRoutes.money(f["total"]) else { throw FieldErrors(errors: [FieldError("total", "limit_total_invalid")]) }
             guard Self.direction(f["direction"]) != nil else { throw FieldErrors(errors: [FieldError("direction", "choose_from_list")]) }
             try await Self.store(req).propose(year: year, direction: d, total: total, period: f["period"] ?? "", by: user)
@@ -167,7 +161,7 @@ struct LimitRoutes: RouteCollection {
         let f = try CaseworkRoutes.form(req)
         guard let a = try await Self.store(req).allocation(id) else { throw Abort(.notFound) }
         let d = Self.direction(a.direction) ?? .roadmapProjects
-        return try await Self.handle(req, {
+        return try await ProjectRoutes.handle(req, {
             try await Self.store(req).approve(allocation: id, decision: f["decision"] ?? "", by: user)
             return req.redirect(to: "/limits?year=\(a.year)&direction=\(a.direction)", redirectType: .normal)
         }, onErrors: { try await render(req, year: a.year, direction: d, values: ["year": String(a.year)], errors: $0, status: .unprocessableEntity) })
@@ -177,7 +171,7 @@ struct LimitRoutes: RouteCollection {
         let user = try CaseworkRoutes.requireWriter(req)
         let f = try CaseworkRoutes.form(req)
         let year = LabourMarketRoutes.int(f["year"]) ?? Self.year(req)
-        return try await Self.handle(req, {
+        return try await ProjectRoutes.handle(req, {
             guard let kind = f["kind"].flatMap(LimitChangeKind.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("kind", "choose_from_list")]) }
             guard let toRegion = f["to_region"].flatMap({ RegionCode($0)?.iso }), let toDir = Self.direction(f["to_direction"]) else { throw FieldErrors(errors: [FieldError("to_region", "choose_from_list")]) }
             guard let amount = ProjectRoutes.money(f["amount"]) else { throw FieldErrors(errors: [FieldError("amount", "limit_total_invalid")]) }
@@ -199,7 +193,7 @@ struct LimitRoutes: RouteCollection {
         guard ["approve", "refuse"].contains(decision) else { throw Abort(.notFound) }
         let f = try CaseworkRoutes.form(req)
         guard let c = try await Self.store(req).change(id) else { throw Abort(.notFound) }
-        return try await Self.handle(req, {
+        return try await ProjectRoutes.handle(req, {
             try await Self.store(req).decideChange(id, approve: decision == "approve", decision: f["decision"] ?? "", by: user)
             return req.redirect(to: "/limits?year=\(c.year)&direction=\(c.to_direction ?? "")", redirectType: .normal)
         }, onErrors: { try await render(req, year: c.year, direction: Self.direction(c.to_direction) ?? .roadmapProjects, values: ["year": String(c.year)], errors: $0, status: .unprocessableEntity) })
@@ -256,7 +250,7 @@ struct LimitRoutes: RouteCollection {
         guard let year = req.parameters.get("year").flatMap(Int.init), let d = Self.direction(req.parameters.get("direction")),
               let region = req.parameters.get("region").flatMap({ RegionCode($0)?.iso }) else { throw Abort(.notFound) }
         let f = try CaseworkRoutes.form(req)
-        return try await Self.handle(req, {
+        return try await ProjectRoutes.handle(req, {
             var amounts: [Int: Money] = [:]
             var bad: [FieldError] = []
             for (key, value) in f where key.hasPrefix("d_") {
@@ -301,7 +295,7 @@ struct LimitRoutes: RouteCollection {
     @Sendable func loadLabourForce(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
         let f = try CaseworkRoutes.form(req)
-        return try await Self.handle(req, {
+        return try await ProjectRoutes.handle(req, {
             var values: [String: String] = [:]
             for (k, v) in f where k.hasPrefix("lf_") { values[String(k.dropFirst(3))] = v }
             try await Self.store(req).loadLabourForce(period: f["period"] ?? "", thousands: values, by: user)

@@ -22,16 +22,6 @@ struct ReportRoutes: RouteCollection {
     typealias Errors = [(field: String, message: String)]
     static func store(_ req: Request) -> MonitoringStore { MonitoringStore(store: req.jumys.store) }
 
-    /// The regions whose reports the user sees: all for national roles, the user's region (or its district's region).
-    static func regions(_ req: Request, _ user: UserContext) async throws -> [String] {
-        switch user.scope {
-        case .national: return try await RegionRecord.query(on: req.jumys.store.db).all().compactMap(\.id).sorted()
-        case .region(let r): return [r.iso]
-        case .district(let d): return try await DistrictRecord.find(Int(d), on: req.jumys.store.db).map { [$0.regionISO] } ?? []
-        case .organisation: return []
-        }
-    }
-
     static func statusTag(_ ctx: PageContext, _ s: MonitoringStore.Status) -> Node<HTML.BodyContext> {
         .span(.class("tag" + ([.overdue, .late, .returned].contains(s) ? " late" : s == .accepted ? " ok" : "")), .text(ctx.t("report_status.\(s.rawValue)")))
     }
@@ -51,7 +41,7 @@ struct ReportRoutes: RouteCollection {
         let ctx = PageContext(req)
         let today = req.jumys.store.today()
         let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? today.year
-        let regions = try await Self.regions(req, user)
+        let regions = try await Self.store(req).regions(of: user)
         let lines = try await Self.store(req).calendar(year: year, regions: regions, lender: Self.lender(user), env: try await req.jumys.rules.current(), today: today)
             .sorted { ($0.due, $0.region, $0.report.rawValue, $0.filer.key) > ($1.due, $1.region, $1.report.rawValue, $1.filer.key) }
         let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set(lines.compactMap(\.filer.lender)))
@@ -104,7 +94,7 @@ struct ReportRoutes: RouteCollection {
         guard let period = MonitoringStore.Period(periodText, for: report) else { throw Abort(.notFound) }
         let store = Self.store(req)
         let lender = Self.lender(user)
-        let visible = lender == nil ? try await Self.regions(req, user) : []
+        let visible = lender == nil ? try await Self.store(req).regions(of: user) : []
         // The region of a page comes in the query; a form posted to /reports/{report}/{month}/{region}/… has it in the path.
         let region = ((try? req.query.get(String.self, at: "region")) ?? req.parameters.get("region")).flatMap { RegionCode($0)?.iso }
         let filerKey = (try? req.query.get(String.self, at: "filer")) ?? (try? req.content.get(String.self, at: "filer")) ?? "akimat"
@@ -121,6 +111,8 @@ struct ReportRoutes: RouteCollection {
                 return req.redirect(to: "/reports/\(report.rawValue)/\(period)?region=\(own)")
             }
         }
+        // Regions, districts and the lender filing, read once for the whole page.
+        let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set([filer?.lender].compactMap { $0 }))
         guard [.roadmapMonthly, .roadmapCommission, .programmeMonthly].contains(report) else {
             // The quarterly report carries the G1 figures of its months; the loan reports are the months' C7 figures.
             let links: Node<HTML.BodyContext> = .ul(.forEach(period.monthsCovered) { m in
@@ -128,10 +120,9 @@ struct ReportRoutes: RouteCollection {
                     ? .a(.href("/reports/roadmap_monthly/\(m)?region=\(region ?? "")"), .text(ctx.t("report_kind.roadmap_monthly") + " · " + m.description))
                     : .a(.href("/loans/reports?month=\(m)"), .text(ctx.t("loans.reports") + " · " + m.description)))
             })
-            return try await submissionsPage(req, ctx, report: report, period: period, filer: filer!, user: user, body: links, errors: errors, status: status)
+            return try await submissionsPage(req, ctx, names, report: report, period: period, filer: filer!, user: user, body: links, errors: errors, status: status)
         }
         let month = period.monthsCovered[0]
-        let names = try await ProjectRoutes.Names.load(req, ctx.lang)
         let version = (try? req.query.get(String.self, at: "version")).flatMap { Int($0) }
         var frozen: MonitoringStore.SubmissionRow? = nil
         if let version, let filer { frozen = try await store.submissions(report: report, period: period.description, filer: filer).first { $0.version == version } }
@@ -183,14 +174,13 @@ struct ReportRoutes: RouteCollection {
                 .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),
                 .h1(.text(title + " · " + month.description)), .p(.class("lead"), .text(ctx.t("reports.\(report == .programmeMonthly ? "g4" : "g1").lead"))), body), status: status)
         }
-        return try await submissionsPage(req, ctx, report: report, period: period, filer: filer, user: user, body: body, errors: errors, status: status)
+        return try await submissionsPage(req, ctx, names, report: report, period: period, filer: filer, user: user, body: body, errors: errors, status: status)
     }
 
     /// A filer's report of a period: the figures, the versions submitted, and the next step for the user's body.
-    func submissionsPage(_ req: Request, _ ctx: PageContext, report: Rules.Report, period: MonitoringStore.Period, filer: MonitoringStore.Filer, user: UserContext, body: Node<HTML.BodyContext>,
+    func submissionsPage(_ req: Request, _ ctx: PageContext, _ names: ProjectRoutes.Names, report: Rules.Report, period: MonitoringStore.Period, filer: MonitoringStore.Filer, user: UserContext, body: Node<HTML.BodyContext>,
                          errors: Errors, status: HTTPResponseStatus) async throws -> Response {
         let store = Self.store(req)
-        let names = try await ProjectRoutes.Names.load(req, ctx.lang, organisations: Set([filer.lender].compactMap { $0 }))
         let versions = try await store.submissions(report: report, period: period.description, filer: filer)
         guard let due = try? store.due(report, period, env: try await req.jumys.rules.current()) else { throw Abort(.notFound) }
         let mayFile = try await store.files(report, for: filer, user: user) && versions.first?.state != "accepted" && period.last < req.jumys.store.today()
@@ -261,7 +251,6 @@ struct ReportTable {
     enum Value {
         case count(Int), money(Int64)
         var display: String { switch self { case .count(let n): String(n); case .money(let t): ProjectRoutes.tenge(t) } }
-        var plain: String { switch self { case .count(let n): String(n); case .money(let t): Money(tiyn: t).decimalString } }
         var cell: XLSXWriter.Cell { switch self { case .count(let n): .number(String(n)); case .money(let t): .amount(Money(tiyn: t).decimalString) } }
     }
     let level: String
@@ -307,57 +296,46 @@ struct ReportTable {
         total = t.enumerated().map { [1, 3].contains($0.offset) ? .money($0.element) : .count(Int($0.element)) }
     }
 
-    /// Any table of cells as a one-sheet file: XLSX (bold header, typed cells) or CSV (dates as ISO, formulas neutralised).
-    static func sheet(format: String, name: String, sheet: String, widths: [Int], titles: [String], rows: [[XLSXWriter.Cell]]) throws -> Response {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).\(format)")
-        defer { try? FileManager.default.removeItem(at: tmp) }
+    /// A table of cells as a file: XLSX (a bold wrapped header, typed cells, the total in bold, an optional second
+    /// sheet) or CSV (the same lines and total, dates as ISO, values that could run as formulas neutralised).
+    static func sheet(format: String, name: String, sheet: String, widths: [Int], titles: [String], rows: [[XLSXWriter.Cell]], total: [XLSXWriter.Cell]? = nil,
+                      extra: (title: String, header: [String], rows: [[String]])? = nil) throws -> Response {
+        func safe(_ title: String) -> String { String(title.filter { !"[]:*?/\\".contains($0) }.prefix(31)) }
         var headers = HTTPHeaders()
+        let data: Data
         if format == "xlsx" {
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).xlsx")
+            defer { try? FileManager.default.removeItem(at: tmp) }
             let x = try XLSXWriter(url: tmp)
-            try x.beginSheet(String(sheet.filter { !"[]:*?/\\".contains($0) }.prefix(31)), columnWidths: widths)
+            try x.beginSheet(safe(sheet), columnWidths: widths)
             x.header(titles, wrapped: true)
             for r in rows { x.row(r) }
+            if let total { x.row(total, style: 1) }
+            if let extra {
+                try x.beginSheet(safe(extra.title), columnWidths: [34, 12, 12])
+                x.header(extra.header)
+                for r in extra.rows { x.row([.text(r[0])] + r.dropFirst().map { .number($0) }) }
+            }
             try x.finish()
+            data = try Data(contentsOf: tmp)
             headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         } else {
             func plain(_ c: XLSXWriter.Cell) -> String {
                 switch c { case .text(let s), .number(let s), .amount(let s), .wrapped(let s): s; case .date(let d): d.iso }
             }
             var text = titles.map(PaymentList.csvField).joined(separator: ",") + "\r\n"
-            for r in rows { text += r.map { PaymentList.csvField(plain($0)) }.joined(separator: ",") + "\r\n" }
-            try Data(text.utf8).write(to: tmp)
+            for r in rows + (total.map { [$0] } ?? []) { text += r.map { PaymentList.csvField(plain($0)) }.joined(separator: ",") + "\r\n" }
+            data = Data(text.utf8)
             headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
         }
         headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name).\(format)\"")
-        return Response(status: .ok, headers: headers, body: .init(data: try Data(contentsOf: tmp)))
+        return Response(status: .ok, headers: headers, body: .init(data: data))
     }
 
+    /// The report as a file: a line per place, the total in bold, and for G1 the sheet by work type.
     func file(format: String, sheet: String, columns titles: [String], place: (String) -> String, totalName: String, name: String,
               extra: (title: String, header: [String], rows: [[String]])?) throws -> Response {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).\(format)")
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        var headers = HTTPHeaders()
-        if format == "xlsx" {
-            let x = try XLSXWriter(url: tmp)
-            try x.beginSheet(sheet, columnWidths: [32] + Array(repeating: 15, count: titles.count - 1))
-            x.header(titles, wrapped: true)
-            for l in lines { x.row([.text(place(l.place))] + l.values.map(\.cell)) }
-            x.row([.text(totalName)] + total.map(\.cell), style: 1)
-            if let extra {
-                try x.beginSheet(String(extra.title.filter { !"[]:*?/\\".contains($0) }.prefix(31)), columnWidths: [34, 12, 12])
-                x.header(extra.header)
-                for r in extra.rows { x.row([.text(r[0])] + r.dropFirst().map { .number($0) }) }
-            }
-            try x.finish()
-            headers.contentType = HTTPMediaType(type: "application", subType: "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        } else {
-            var text = titles.map(PaymentList.csvField).joined(separator: ",") + "\r\n"
-            for l in lines { text += ([place(l.place)] + l.values.map(\.plain)).map(PaymentList.csvField).joined(separator: ",") + "\r\n" }
-            text += ([totalName] + total.map(\.plain)).map(PaymentList.csvField).joined(separator: ",") + "\r\n"
-            try Data(text.utf8).write(to: tmp)
-            headers.contentType = HTTPMediaType(type: "text", subType: "csv", parameters: ["charset": "utf-8"])
-        }
-        headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name).\(format)\"")
-        return Response(status: .ok, headers: headers, body: .init(data: try Data(contentsOf: tmp)))
+        try Self.sheet(format: format, name: name, sheet: sheet, widths: [32] + Array(repeating: 15, count: titles.count - 1), titles: titles,
+                       rows: lines.map { [.text(place($0.place))] + $0.values.map(\.cell) }, total: [.text(totalName)] + total.map(\.cell), extra: extra)
     }
 }

@@ -249,6 +249,28 @@ func fund(_ f: CaseFixture, year: Int = 2021, _ direction: FundingDirection = .p
         }
     }
 
+    /// C7: a district's figures are its own loans', disbursements included; the region's are the sum of its districts'.
+    @Test func theLoanReportKeepsToTheUsersTerritory() async throws {
+        try await withCases { f in
+            let credits = CreditStore(store: f.store)
+            let credit = try await chain(f)
+            let lender = try await f.user("lender.demo")
+            let other = try #require(try await DistrictRecord.query(on: f.store.db).filter(\.$regionISO == "KZ-71").all().compactMap(\.id).first { $0 != f.district })
+            let own = try await credits.createLoan(loanInput(f, credit: credit, amount: Money(tenge: 10_000_000)), env: f.env, by: lender)
+            var elsewhere = loanInput(f, credit: credit, amount: Money(tenge: 20_000_000))
+            elsewhere.districtID = other
+            let theirs = try await credits.createLoan(elsewhere, env: f.env, by: lender)
+            for (id, tenge) in [(own, 10_000_000), (theirs, 20_000_000)] {
+                try await credits.disburse(loan: id, amount: Money(tenge: Int64(tenge)), on: CivilDate(iso: "2021-04-05")!, env: f.env, by: lender)
+            }
+            let april = try #require(Payroll.Month("2021-04"))
+            let district = try await credits.report(month: april, for: f.caseworker)   // the caseworker works in one district of Astana
+            #expect(district.map(\.disbursed_amount) == [1_000_000_000] && district.map(\.issued) == [1])
+            let region = try await credits.report(month: april, for: try await f.user("akimat.KZ-71"))
+            #expect(region.map(\.disbursed_amount) == [3_000_000_000] && region.map(\.issued) == [2])
+        }
+    }
+
     @Test func parallelDisbursementsNeverExceedTheCredit() async throws {
         try await withCases { f in
             let credits = CreditStore(store: f.store)
