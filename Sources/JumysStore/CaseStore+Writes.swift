@@ -45,11 +45,10 @@ extension CaseStore {
 
     struct PersonSnapshot: Encodable, Sendable { let iin, last_name, first_name: String; let middle_name: String?; let district_id: Int; let consent_on: String?; let consent_scope: String? }
 
-    /// Registers a person (validated; nothing is written when anything is wrong). Returns the new id.
-    public func register(_ r: Registration, by user: UserContext) async throws -> Int {
-        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("person", "read_only")]) }
+    /// A registration's own fields checked (no database): the IIN's shape, checksum and birth date, the names, contact
+    /// details, education, occupation and consent. Shared by the form, the API and the bulk import.
+    public static func check(_ r: Registration, today: CivilDate) -> (iin: IIN?, last: String, first: String, middle: String?, errors: [FieldError]) {
         var errors: [FieldError] = []
-        let today = self.today()
         var iin: IIN? = nil
         do { iin = try IIN(r.iin) } catch { errors.append(FieldError("iin", error == .notTwelveDigits ? "iin_shape" : "iin_invalid")) }
         if let i = iin, i.birthDate > today { errors.append(FieldError("iin", "birth_future")); iin = nil }
@@ -64,6 +63,19 @@ extension CaseStore {
         if let isco = r.occupationISCO?.nilIfEmpty, isco.count != 4 || !isco.allSatisfy(\.isNumber) { errors.append(FieldError("occupation_isco", "isco_invalid")) }
         if let s = r.settlement, s.count > 200 { errors.append(FieldError("settlement", "name_too_long")) }
         if !r.consent { errors.append(FieldError("consent", "consent_required")) }
+        return (iin, last, first, middle, errors)
+    }
+
+    /// What a consent covers when the form or file says nothing else.
+    public static let defaultConsentScope = "registration, eligibility checks, referrals and monitoring under the employment programmes"
+
+    /// Registers a person (validated; nothing is written when anything is wrong). Returns the new id.
+    public func register(_ r: Registration, by user: UserContext) async throws -> Int {
+        guard user.doesCasework else { throw FieldErrors(errors: [FieldError("person", "read_only")]) }
+        let today = self.today()
+        let checked = Self.check(r, today: today)
+        let (iin, last, first, middle) = (checked.iin, checked.last, checked.first, checked.middle)
+        var errors = checked.errors
         let district: DistrictRecord
         do { district = try await self.district(for: user, requested: r.districtID) } catch let e as FieldErrors {
             throw FieldErrors(errors: errors + e.errors)
@@ -78,7 +90,7 @@ extension CaseStore {
             }
         }
         guard errors.isEmpty, let iin else { throw FieldErrors(errors: errors) }
-        let scope = r.consentScope?.nilIfEmpty ?? "registration, eligibility checks, referrals and monitoring under the employment programmes"
+        let scope = r.consentScope?.nilIfEmpty ?? Self.defaultConsentScope
         let from = r.categoriesFrom ?? today
         do {
             return try await store.write(as: user.actor) { ctx in
