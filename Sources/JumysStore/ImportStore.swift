@@ -101,7 +101,7 @@ public struct ImportJob: Codable, Sendable, Equatable {
 
 /// One bad row's problem: the file's row number, the column and a message code (with its arguments).
 public struct ImportError: Sendable, Equatable {
-    public let row: Int; public let column: String; public let code: String; public let args: [String: String]
+    public let id: Int; public let row: Int; public let column: String; public let code: String; public let args: [String: String]
 }
 
 /// What checking a row found.
@@ -192,12 +192,23 @@ public struct ImportStore: Sendable {
         return try await q.orderBy("id", .descending).limit(limit).all(decoding: ImportJob.self)
     }
 
-    /// A job's row problems in row order, by row with a cursor (`after` a row number).
-    public func errors(of id: Int, afterRow: Int = 0, limit: Int = 1000) async throws -> [ImportError] {
-        struct R: Decodable { let row: Int; let column: String; let code: String; let args: String }
-        return try await store.sql.select().columns("row", "column", "code", "args").from("import_errors").where("job_id", .equal, SQLBind(id))
-            .where("row", .greaterThan, SQLBind(afterRow)).orderBy("row").orderBy("id").limit(limit).all(decoding: R.self)
-            .map { ImportError(row: $0.row, column: $0.column, code: $0.code, args: (try? JSONDecoder().decode([String: String].self, from: Data($0.args.utf8))) ?? [:]) }
+    /// A job's row problems in the order they were found (row order), with a cursor: `after` the last one's id.
+    public func errors(of id: Int, after: Int = 0, limit: Int = 1000) async throws -> [ImportError] {
+        struct R: Decodable { let id: Int; let row: Int; let column: String; let code: String; let args: String }
+        return try await store.sql.select().columns("id", "row", "column", "code", "args").from("import_errors").where("job_id", .equal, SQLBind(id))
+            .where("id", .greaterThan, SQLBind(after)).orderBy("id").limit(limit).all(decoding: R.self)
+            .map { ImportError(id: $0.id, row: $0.row, column: $0.column, code: $0.code, args: (try? JSONDecoder().decode([String: String].self, from: Data($0.args.utf8))) ?? [:]) }
+    }
+
+    /// Every problem of a job, page by page, to `each` (a long report is never held whole).
+    public func eachError(of id: Int, _ each: (ImportError) async throws -> Void) async throws {
+        var after = 0
+        while true {
+            let page = try await errors(of: id, after: after, limit: 2000)
+            for e in page { try await each(e) }
+            guard let last = page.last, page.count == 2000 else { return }
+            after = last.id
+        }
     }
 
     /// Jobs waiting for a runner: queued, or running under a claim that has lapsed.
@@ -224,7 +235,10 @@ public struct ImportStore: Sendable {
         guard parts.count == 3, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]) else { return false }
         if pid == ProcessInfo.processInfo.processIdentifier { return false }
         #if canImport(Glibc)
-        return kill(pid, 0) == -1 && errno == ESRCH
+        if kill(pid, 0) == -1 && errno == ESRCH { return true }
+        // Killed but not yet reaped by its parent: a zombie runs nothing.
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        return stat.split(separator: ")").last?.split(separator: " ").first == "Z"
         #else
         return false
         #endif

@@ -28,14 +28,8 @@ struct SeedCommand: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-            let counts = try await NationalSeed(store: store).run(plan, seed: seed) { phase, done, total in
-                let pct = total == 0 ? 100 : done * 100 / total
-                let bar = String(repeating: "█", count: pct / 4) + String(repeating: "░", count: 25 - pct / 4)
-                FileHandle.standardError.write(Data("\r\(phase.padding(toLength: 12, withPad: " ", startingAt: 0)) \(bar) \(pct)% (\(done) of \(total))   ".utf8))
-                if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-            }
-            let took = clock.now - start
-            let seconds = Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18
+            let counts = try await NationalSeed(store: store).run(plan, seed: seed) { phase, done, total in Terminal.progress(phase, done: done, total: total) }
+            let seconds = Terminal.seconds(clock.now - start)
             print(counts.description)
             print(String(format: "%d rows in %.0f s (%.0f rows/s)", counts.total, seconds, Double(counts.total) / max(seconds, 0.001)))
             struct N: Decodable { let n: Int64 }
