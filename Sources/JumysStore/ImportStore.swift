@@ -70,21 +70,24 @@ struct CreateImports: AsyncMigration {
 
 /// What a file may import.
 public enum ImportKind: String, CaseIterable, Sendable, Codable {
-    case persons, vacancies
-    case labourContracts = "labour-contracts"
-    case projects, progress
+    case persons
 
     /// The columns a file of this kind is read by (first the required ones).
     public var columns: [String] {
         switch self {
         case .persons: return PersonsImport.columns
-        default: return []
         }
     }
     public var required: [String] {
         switch self {
         case .persons: return PersonsImport.required
-        default: return []
+        }
+    }
+    /// Whether the user's role does this kind of work at all (each row is still checked against their territory).
+    public func allowed(for user: UserContext) -> Bool {
+        guard user.canWrite else { return false }
+        switch self {
+        case .persons: return user.doesCasework
         }
     }
 }
@@ -138,7 +141,7 @@ public struct ImportStore: Sendable {
     /// Takes a file for import. The file's columns are checked now (a wrong file is refused before anything is
     /// stored); its rows are checked when it runs. The same file from the same user is the job already made.
     public func submit(_ kind: ImportKind, fileName: String, data: Data, by user: UserContext) async throws -> (job: ImportJob, existing: Bool) {
-        guard user.canWrite else { throw FieldErrors(errors: [FieldError("file", "read_only")]) }
+        guard kind.allowed(for: user) else { throw FieldErrors(errors: [FieldError("file", "read_only")]) }
         guard data.count <= Self.maxBytes else { throw FieldErrors(errors: [FieldError("file", "file_too_big")]) }
         let sha = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         if let j = try await find(kind: kind, sha: sha, user: user.id) { return (j, true) }
@@ -285,7 +288,7 @@ public struct ImportStore: Sendable {
         let complete: Bool
         switch ImportKind(rawValue: j.kind) {
         case .persons: complete = try await batches(j, table: table, importer: PersonsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
-        default:
+        case nil:
             try await finish(id, owner: owner, problem: "import_kind_unknown")
             return try await job(id)!
         }
@@ -304,6 +307,8 @@ public struct ImportStore: Sendable {
         let all = Array(zip(table.rowNumbers, table.rows))
         while start < all.count {
             if let m = maxBatches, done >= m { return false }
+            // A server shutting down stops between batches; the job resumes at its next start.
+            try Task.checkCancellation()
             done += 1
             let end = min(start + Self.batchSize, all.count)
             let rows = all[start..<end].map { (number: $0.0, cells: $0.1) }

@@ -92,6 +92,8 @@ public func configure(_ app: Application, services: AppServices) throws {
     try CaseworkAPIRoutes().boot(routes: app.routes)
     try LabourAPIRoutes().boot(routes: app.routes)
     try ParameterRoutes().boot(routes: app.routes)
+    try ImportRoutes().boot(routes: app.routes)
+    _ = app.importWorker
 }
 
 extension AppServices {

@@ -56,6 +56,9 @@ struct HomeRoutes: RouteCollection {
         if user.canWrite && (user.doesCasework || user.role == .contractor) {
             tiles.append((ctx.t("home.tile.hires"), ctx.t("home.tile.hires.text"), "/referrals/import"))
         }
+        if !ImportRoutes.kinds(for: user).isEmpty {
+            tiles.append((ctx.t("home.tile.imports"), ctx.t("home.tile.imports.text"), "/imports"))
+        }
         if user.organisationID != nil && [.lender, .authorityOfficer, .akimatOfficer, .administrator].contains(user.role) {
             tiles.insert((ctx.t("home.tile.conclusions"), ctx.t("home.tile.conclusions.text"), "/conclusions"), at: 0)
         }

@@ -73,8 +73,8 @@ struct LabourAPIRoutes: RouteCollection {
             .replacingOccurrences(of: #""next_cursor":"""#, with: #""next_cursor":null"#))
     }
     static func limit(_ req: Request, max: Int = 200) throws -> Int {
-        let l = (try? req.query.get(Int.self, at: "limit")) ?? 50
-        guard (1...max).contains(l) else { throw Abort(.unprocessableEntity, reason: "limit must be from 1 to \(max)") }
+        guard let text = try? req.query.get(String.self, at: "limit") else { return 50 }
+        guard let l = Int(text), (1...max).contains(l) else { throw Abort(.unprocessableEntity, reason: "limit must be from 1 to \(max)") }
         return l
     }
     static func cursor(_ req: Request) throws -> Int? {

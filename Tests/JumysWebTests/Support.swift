@@ -71,7 +71,8 @@ final class Browser: @unchecked Sendable {
     struct Result { let status: HTTPStatus; let body: String; let headers: HTTPHeaders; let bytes: Data }
 
     @discardableResult
-    func request(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil, raw: (type: HTTPMediaType, body: String)? = nil, bearer: String? = nil) async throws -> Result {
+    func request(_ method: HTTPMethod, _ path: String, form: [String: String]? = nil, json: String? = nil, raw: (type: HTTPMediaType, body: String)? = nil,
+                 bytes: (type: HTTPMediaType, body: Data)? = nil, headers extra: [(String, String)] = [], bearer: String? = nil) async throws -> Result {
         var headers = HTTPHeaders()
         if !cookies.isEmpty { headers.add(name: .cookie, value: cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")) }
         if let acceptLanguage { headers.add(name: .acceptLanguage, value: acceptLanguage) }
@@ -86,7 +87,11 @@ final class Browser: @unchecked Sendable {
         } else if let raw {
             headers.contentType = raw.type
             body = ByteBuffer(string: raw.body)
+        } else if let bytes {
+            headers.contentType = bytes.type
+            body = ByteBuffer(data: bytes.body)
         }
+        for (n, v) in extra { headers.replaceOrAdd(name: n, value: v) }
         var result: Result? = nil
         try await app.testing().test(method, path, headers: headers, body: body) { res in
             for (name, value) in res.headers.setCookie?.all ?? [:] {
@@ -109,11 +114,18 @@ final class Browser: @unchecked Sendable {
 
     /// Posts a multipart form with one file and the CSRF token of the last page seen.
     @discardableResult
-    func upload(_ path: String, file name: String, filename: String, content: String) async throws -> Result {
+    func upload(_ path: String, file name: String, filename: String, content: String, fields: [String: String] = [:]) async throws -> Result {
+        try await upload(path, file: name, filename: filename, data: Data(content.utf8), fields: fields)
+    }
+
+    @discardableResult
+    func upload(_ path: String, file name: String, filename: String, data: Data, fields: [String: String] = [:]) async throws -> Result {
         let boundary = "jumys-test-\(UUID().uuidString)"
-        var body = "--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(lastCSRF ?? "")\r\n"
-        body += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: text/csv\r\n\r\n\(content)\r\n--\(boundary)--\r\n"
-        return try await request(.POST, path, raw: (HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]), body))
+        var head = "--\(boundary)\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n\(lastCSRF ?? "")\r\n"
+        for (k, v) in fields { head += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(k)\"\r\n\r\n\(v)\r\n" }
+        head += "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(filename)\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        let body = Data(head.utf8) + data + Data("\r\n--\(boundary)--\r\n".utf8)
+        return try await request(.POST, path, bytes: (HTTPMediaType(type: "multipart", subType: "form-data", parameters: ["boundary": boundary]), body))
     }
 
     func signIn(_ login: String, password: String = "demo") async throws -> Result {
