@@ -18,6 +18,8 @@ public struct AppServices: Sendable {
     /// A bcrypt hash of a random secret, checked when a login is unknown so that timing does not reveal accounts.
     public let decoyHash: String
     public let rules: RulesService
+    /// The API's OpenAPI document, read once.
+    public let openapi: OpenAPIDocument
 
     public init(config: AppConfig, store: Store, rules: RulesService, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.rules = rules
@@ -32,6 +34,7 @@ public struct AppServices: Sendable {
         }
         self.stylesheet = try String(contentsOf: css, encoding: .utf8)
         self.decoyHash = try Bcrypt.hash(Directory.randomToken(), cost: config.bcryptCost)
+        self.openapi = try OpenAPIDocument.bundled()
     }
 }
 
@@ -93,6 +96,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try LabourAPIRoutes().boot(routes: app.routes)
     try ParameterRoutes().boot(routes: app.routes)
     try ImportRoutes().boot(routes: app.routes)
+    try OpenAPIRoutes(document: services.openapi).boot(routes: app.routes)
     _ = app.importWorker
 }
 

@@ -1,0 +1,94 @@
+import Foundation
+import Plot
+import Vapor
+import Yams
+
+/// The API's description: the OpenAPI 3.1 document (kept as YAML in the source, served as JSON at
+/// `/api/v1/openapi.json`) and a readable page generated from it (`/api`). A test checks that every route
+/// registered under `/api/v1` is in the document and every documented route exists.
+public struct OpenAPIDocument: Sendable {
+    /// The document as JSON, keys sorted.
+    public let json: String
+    /// Its operations in document order: method, path, tag, summary, description.
+    public let operations: [Operation]
+    public let title: String, version: String, description: String
+
+    public struct Operation: Sendable { public let method: String; public let path: String; public let tag: String; public let summary: String; public let description: String; public let open: Bool }
+
+    public static func bundled() throws -> OpenAPIDocument {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Public") else {
+            throw Abort(.internalServerError, reason: "openapi.yaml missing from the build")
+        }
+        let text = try String(contentsOf: url, encoding: .utf8)
+        guard let tree = try Yams.load(yaml: text) as? [String: Any] else { throw Abort(.internalServerError, reason: "openapi.yaml is not a mapping") }
+        let plain = Self.plain(tree)
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: plain, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+        var ops: [Operation] = []
+        let paths = (tree["paths"] as? [String: Any]) ?? [:]
+        // Document order: the YAML's own order of paths, read from the text.
+        let order = text.split(separator: "\n").compactMap { line -> String? in
+            line.hasPrefix("  /") && line.hasSuffix(":") ? String(line.dropFirst(2).dropLast()) : nil
+        }
+        for path in order {
+            guard let item = paths[path] as? [String: Any] else { continue }
+            for method in ["get", "post", "put", "patch", "delete"] {
+                guard let op = item[method] as? [String: Any] else { continue }
+                let security = op["security"] as? [Any]
+                ops.append(Operation(method: method.uppercased(), path: path, tag: (op["tags"] as? [String])?.first ?? "", summary: op["summary"] as? String ?? "",
+                                     description: op["description"] as? String ?? "", open: security?.isEmpty == true))
+            }
+        }
+        let info = tree["info"] as? [String: Any] ?? [:]
+        return OpenAPIDocument(json: json, operations: ops, title: info["title"] as? String ?? "", version: info["version"] as? String ?? "", description: info["description"] as? String ?? "")
+    }
+
+    /// YAML's dates and other non-JSON scalars as strings.
+    static func plain(_ v: Any) -> Any {
+        switch v {
+        case let d as [String: Any]: return d.mapValues(plain)
+        case let a as [Any]: return a.map(plain)
+        case let date as Date:
+            let f = ISO8601DateFormatter(); f.formatOptions = [.withFullDate]
+            return f.string(from: date)
+        case is String, is Int, is Double, is Bool, is NSNull: return v
+        default: return "\(v)"
+        }
+    }
+}
+
+struct OpenAPIRoutes: RouteCollection {
+    let document: OpenAPIDocument
+
+    func boot(routes: any RoutesBuilder) throws {
+        routes.get("api", "v1", "openapi.json", use: json)
+        routes.get("api", use: page)
+    }
+
+    @Sendable func json(req: Request) async throws -> Response {
+        let res = Response(status: .ok, body: .init(string: document.json))
+        res.headers.contentType = .json
+        return res
+    }
+
+    @Sendable func page(req: Request) async throws -> Response {
+        let ctx = PageContext(req)
+        let tags = document.operations.map(\.tag).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        return HTMLResponse.make(Layout.page(ctx, title: ctx.t("api.title"),
+            .h1(.text(ctx.t("api.title"))),
+            .p(.class("lead"), .text(ctx.t("api.lead"))),
+            .p(.a(.class("button secondary"), .href("/api/v1/openapi.json"), .text(ctx.t("api.document")))),
+            .p(.class("hint"), .text(ctx.t("api.language"))),
+            .details(.summary(.text(ctx.t("api.conventions"))), .pre(.class("sample"), .text(document.description))),
+            .forEach(tags) { tag in
+                .group(.h2(.id("tag-\(tag)"), .text(tag)),
+                       .table(.class("data"),
+                              .thead(.tr(.th(.text(ctx.t("api.method"))), .th(.text(ctx.t("api.path"))), .th(.text(ctx.t("api.summary"))))),
+                              .tbody(.forEach(document.operations.filter { $0.tag == tag }) { op in
+                                  .tr(.td(.code(.text(op.method))), .td(.code(.text(op.path))),
+                                      .td(.text(op.summary), op.open ? .span(.class("tag"), .text(" " + ctx.t("api.open"))) : .empty,
+                                          op.description.isEmpty ? .empty : .details(.summary(.text(ctx.t("api.more"))), .p(.class("hint"), .text(op.description)))))
+                              })))
+            }
+        ), status: .ok)
+    }
+}
