@@ -19,7 +19,11 @@ public struct UserContext: Sendable, Equatable {
         switch role {
         case .administrator, .analyst, .ministryOfficer: return .national
         case .contractor, .lender, .authorityOfficer: return .organisation(Int64(organisationID ?? -1))
-        case .caseworker: return .district(Int64(districtID ?? -1))
+        case .caseworker:
+            // An outside system working as a caseworker may be given a whole region (people always have a district).
+            if let d = districtID { return .district(Int64(d)) }
+            if let r = regionISO, let code = RegionCode(r) { return .region(code) }
+            return .district(-1)
         case .akimatOfficer, .regionalCoordinator, .commissionMember:
             if let d = districtID { return .district(Int64(d)) }
             if let r = regionISO, let code = RegionCode(r) { return .region(code) }

@@ -67,6 +67,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     app.middleware.use(JumysErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(AuthenticationMiddleware())
+    app.middleware.use(SystemTokenMiddleware())
     app.middleware.use(CSRFMiddleware())
     app.middleware.use(ReadOnlyRoleMiddleware())
 
@@ -90,6 +91,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try ProjectAPIRoutes().boot(routes: app.routes)
     try PortalRoutes().boot(routes: app.routes)
     try AdminRoutes().boot(routes: app.routes)
+    try TokenRoutes().boot(routes: app.routes)
     try APIRoutes().boot(routes: app.routes)
     try RulesAPIRoutes().boot(routes: app.routes)
     try CaseworkAPIRoutes().boot(routes: app.routes)

@@ -14,6 +14,9 @@ final class RequestState: @unchecked Sendable {
     var sessionKind: String?
     /// A new anonymous CSRF cookie to set on the response.
     var newAnonymousCSRF: String?
+    /// An outside system's token: its id and the API areas (the document's tags) it may call.
+    var systemTokenID: Int?
+    var tokenAreas: Set<String> = []
 }
 
 struct RequestStateKey: StorageKey { typealias Value = RequestState }
@@ -144,9 +147,12 @@ struct AuthenticationMiddleware: AsyncMiddleware {
         let st = req.state
         let svc = req.jumys
         if req.isAPI {
-            if let bearer = req.headers.bearerAuthorization?.token,
-               let s = try await svc.directory.session(token: bearer, idle: nil), s.kind == "api" {
-                st.user = s.user; st.sessionToken = bearer; st.sessionKind = s.kind
+            if let bearer = req.headers.bearerAuthorization?.token {
+                if let s = try await svc.directory.session(token: bearer, idle: nil), s.kind == "api" {
+                    st.user = s.user; st.sessionToken = bearer; st.sessionKind = s.kind
+                } else if let t = try await svc.directory.systemToken(bearer) {
+                    st.user = t.user; st.systemTokenID = t.id; st.tokenAreas = t.areas
+                }
             }
         } else if let token = req.cookies[Cookies.session]?.string,
                   let s = try await svc.directory.session(token: token, idle: svc.config.sessionIdle), s.kind == "web" {
@@ -163,6 +169,28 @@ struct AuthenticationMiddleware: AsyncMiddleware {
             res.cookies[Cookies.csrf] = HTTPCookies.Value(string: c, isSecure: svc.config.cookieSecure, isHTTPOnly: true, sameSite: .strict)
         }
         return res
+    }
+}
+
+/// A system's token reaches only the API areas it was given (403 elsewhere), and every call it makes — allowed or
+/// not, answered or failed — is written to the audit log under the system's name with its route pattern and status.
+struct SystemTokenMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard let id = req.state.systemTokenID, let user = req.user else { return try await next.respond(to: req) }
+        let status: UInt
+        do {
+            guard let tag = req.jumys.openapi.tag(method: req.method.rawValue, path: req.url.path), req.state.tokenAreas.contains(tag) || tag == "auth" else {
+                throw Abort(.forbidden, reason: "outside the areas of this token")
+            }
+            let res = try await next.respond(to: req)
+            status = res.status.code
+            try await req.jumys.directory.auditCall(token: id, user: user, method: req.method.rawValue, route: req.routePattern, status: Int(status))
+            return res
+        } catch {
+            let code = (error as? any AbortError)?.status.code ?? (error is FieldErrorsAbort ? 422 : 500)
+            try? await req.jumys.directory.auditCall(token: id, user: user, method: req.method.rawValue, route: req.route == nil ? req.url.path.split(separator: "/").prefix(3).joined(separator: "/") : req.routePattern, status: Int(code))
+            throw error
+        }
     }
 }
 

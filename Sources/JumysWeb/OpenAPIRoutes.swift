@@ -13,6 +13,21 @@ public struct OpenAPIDocument: Sendable {
     public let operations: [Operation]
     public let title: String, version: String, description: String
 
+    /// The tag of the operation a request reaches (`{…}` segments match anything), or nil when none does.
+    public func tag(method: String, path: String) -> String? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        // Of the operations that match, the one with the fewest parameters (`/projects/board` before `/projects/{id}`).
+        return operations.compactMap { op -> (Int, String)? in
+            guard op.method == method else { return nil }
+            let pattern = op.path.split(separator: "/", omittingEmptySubsequences: true)
+            guard pattern.count == parts.count, zip(pattern, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { return nil }
+            return (pattern.filter { $0.hasPrefix("{") }.count, op.tag)
+        }.min { $0.0 < $1.0 }?.1
+    }
+
+    /// The tags, in the order the document first uses them.
+    public var tags: [String] { operations.map(\.tag).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } }
+
     public struct Operation: Sendable { public let method: String; public let path: String; public let tag: String; public let summary: String; public let description: String; public let open: Bool }
 
     public static func bundled() throws -> OpenAPIDocument {
