@@ -98,6 +98,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     try LabourAPIRoutes().boot(routes: app.routes)
     try ParameterRoutes().boot(routes: app.routes)
     try ImportRoutes().boot(routes: app.routes)
+    try ExportRoutes().boot(routes: app.routes)
     try OpenAPIRoutes(document: services.openapi).boot(routes: app.routes)
     _ = app.importWorker
 }

@@ -60,6 +60,7 @@ struct HomeRoutes: RouteCollection {
         if !ImportRoutes.kinds(for: user).isEmpty {
             tiles.append((ctx.t("home.tile.imports"), ctx.t("home.tile.imports.text"), "/imports"))
         }
+        tiles.append((ctx.t("home.tile.exports"), ctx.t("home.tile.exports.text"), "/exports"))
         if user.organisationID != nil && [.lender, .authorityOfficer, .akimatOfficer, .administrator].contains(user.role) {
             tiles.insert((ctx.t("home.tile.conclusions"), ctx.t("home.tile.conclusions.text"), "/conclusions"), at: 0)
         }
