@@ -70,17 +70,22 @@ struct CreateImports: AsyncMigration {
 
 /// What a file may import.
 public enum ImportKind: String, CaseIterable, Sendable, Codable {
-    case persons
+    case persons, vacancies
+    case labourContracts = "labour-contracts"
 
     /// The columns a file of this kind is read by (first the required ones).
     public var columns: [String] {
         switch self {
         case .persons: return PersonsImport.columns
+        case .vacancies: return VacanciesImport.columns
+        case .labourContracts: return LabourContractsImport.columns
         }
     }
     public var required: [String] {
         switch self {
         case .persons: return PersonsImport.required
+        case .vacancies: return VacanciesImport.required
+        case .labourContracts: return LabourContractsImport.required
         }
     }
     /// Whether the user's role does this kind of work at all (each row is still checked against their territory).
@@ -88,6 +93,8 @@ public enum ImportKind: String, CaseIterable, Sendable, Codable {
         guard user.canWrite else { return false }
         switch self {
         case .persons: return user.doesCasework
+        case .vacancies: return [.caseworker, .contractor, .administrator].contains(user.role)
+        case .labourContracts: return user.doesCasework || user.role == .contractor
         }
     }
 }
@@ -288,6 +295,8 @@ public struct ImportStore: Sendable {
         let complete: Bool
         switch ImportKind(rawValue: j.kind) {
         case .persons: complete = try await batches(j, table: table, importer: PersonsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .vacancies: complete = try await batches(j, table: table, importer: VacanciesImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .labourContracts: complete = try await batches(j, table: table, importer: LabourContractsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
         case nil:
             try await finish(id, owner: owner, problem: "import_kind_unknown")
             return try await job(id)!
@@ -319,6 +328,9 @@ public struct ImportStore: Sendable {
                     break
                 } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 2 {
                     // Another writer stored one of these rows between the check and the write: check the batch again.
+                    attempt += 1
+                } catch is FieldErrors where attempt < 2 {
+                    // A row's record changed between the check and the write (a referral closed meanwhile): again.
                     attempt += 1
                 }
             }

@@ -49,7 +49,18 @@ public struct LabourStore: Sendable {
 
     struct VacancySnapshot: Encodable, Sendable { let employer_id: Int; let title: String; let occupation_isco: String; let district_id: Int; let wage: String; let places: Int; let valid_until: String }
 
+    /// A vacancy checked and ready to write (nothing is written); FieldErrors when anything is wrong.
+    struct PreparedVacancy: Sendable {
+        let employer: Int; let title: String; let isco: String; let district: DistrictRecord; let wage: Money; let places: Int; let requirements: String?
+        let from: CivilDate; let until: CivilDate; let source: String; let login: String; let projectID: Int?; let phase: String?
+    }
+
     public func createVacancy(_ v: VacancyInput, by user: UserContext) async throws -> Int {
+        let p = try await prepareVacancy(v, by: user)
+        return try await store.write(as: user.actor) { ctx in try await insertVacancy(ctx, p) }
+    }
+
+    func prepareVacancy(_ v: VacancyInput, by user: UserContext) async throws -> PreparedVacancy {
         guard user.canWrite, [.caseworker, .contractor, .administrator].contains(user.role) else { throw FieldErrors(errors: [FieldError("title", "read_only")]) }
         var errors: [FieldError] = []
         var employer = v.employerID
@@ -84,19 +95,23 @@ public struct LabourStore: Sendable {
         }
         guard errors.isEmpty, let district, let employer, let wage = v.wage, let places = v.places, let from = v.validFrom, let until = v.validUntil else { throw FieldErrors(errors: errors) }
         let source = user.role == .contractor ? "employer" : (user.role == .caseworker ? "caseworker" : "agency")
-        let projectID = project?.id, phase = project == nil ? nil : v.projectPhase?.rawValue
-        return try await store.write(as: user.actor) { ctx in
-            struct R: Decodable { let id: Int }
-            guard let row = try await ctx.sql.insert(into: "vacancies")
-                .columns("employer_id", "title", "occupation_isco", "region_iso", "district_id", "wage", "places", "requirements", "valid_from", "valid_until", "source", "entered_by", "state",
-                         "project_id", "project_phase")
-                .values(SQLBind(employer), SQLBind(title), SQLBind(v.isco), SQLBind(district.regionISO), SQLBind(district.id!), SQLBind(wage.tiyn), SQLBind(places),
-                        SQLBind(v.requirements?.nilIfEmpty), SQLBind(from.iso), SQLBind(until.iso), SQLBind(source), SQLBind(user.login), SQLBind("open"),
-                        SQLBind(projectID), SQLBind(phase))
-                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("vacancy not created") }
-            try ctx.audit("create", entity: "vacancy", id: String(row.id), after: VacancySnapshot(employer_id: employer, title: title, occupation_isco: v.isco, district_id: district.id!, wage: wage.decimalString, places: places, valid_until: until.iso))
-            return row.id
-        }
+        return PreparedVacancy(employer: employer, title: title, isco: v.isco, district: district, wage: wage, places: places, requirements: v.requirements?.nilIfEmpty,
+                               from: from, until: until, source: source, login: user.login, projectID: project?.id, phase: project == nil ? nil : v.projectPhase?.rawValue)
+    }
+
+    /// Writes a checked vacancy inside the caller's transaction; returns its id.
+    func insertVacancy(_ ctx: WriteContext, _ p: PreparedVacancy, externalRef: String? = nil) async throws -> Int {
+        struct R: Decodable { let id: Int }
+        guard let row = try await ctx.sql.insert(into: "vacancies")
+            .columns("employer_id", "title", "occupation_isco", "region_iso", "district_id", "wage", "places", "requirements", "valid_from", "valid_until", "source", "entered_by", "state",
+                     "project_id", "project_phase", "external_ref")
+            .values(SQLBind(p.employer), SQLBind(p.title), SQLBind(p.isco), SQLBind(p.district.regionISO), SQLBind(p.district.id!), SQLBind(p.wage.tiyn), SQLBind(p.places),
+                    SQLBind(p.requirements), SQLBind(p.from.iso), SQLBind(p.until.iso), SQLBind(p.source), SQLBind(p.login), SQLBind("open"),
+                    SQLBind(p.projectID), SQLBind(p.phase), SQLBind(externalRef))
+            .returning("id").first(decoding: R.self) else { throw StoreError.conflict("vacancy not created") }
+        try ctx.audit("create", entity: "vacancy", id: String(row.id), after: VacancySnapshot(employer_id: p.employer, title: p.title, occupation_isco: p.isco, district_id: p.district.id!,
+                                                                                            wage: p.wage.decimalString, places: p.places, valid_until: p.until.iso))
+        return row.id
     }
 
     /// Open vacancies, filtered; vacancies are public information, so no scope limits reading them.

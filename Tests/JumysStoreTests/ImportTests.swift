@@ -115,6 +115,60 @@ import Testing
         #expect(clean == resumed)
     }
 
+    @Test func vacanciesAndLabourContractsImportOnceWithTheFormsChecks() async throws {
+        try await withStore(clock: { let c = TestClock(); c.set(CaseFixture.today); return c }()) { store in
+            let f = try await CaseFixture.make(store)
+            let kato = try #require(try await DistrictRecord.find(f.district, on: store.db)).kato
+            let imports = ImportStore(store: store)
+            let csv = """
+            external_ref,employer_bin,title,isco,district,wage,places,valid_from,valid_until,requirements
+            V-1,100640033018,Каменщик,7112,\(kato),"150 000",2,2021-05-01,31.12.2021,
+            V-2,100640033018,Сварщик,7212,\(kato),180000,1,2021-05-01,2021-12-31,опыт
+            V-3,100640033019,Сварщик,7212,\(kato),180000,1,2021-05-01,2021-12-31,
+            V-4,100640033018,Сварщик,72,\(kato),-5,0,2021-02-30,2021-12-31,
+            """
+            let job = try await imports.submit(.vacancies, fileName: "v.csv", data: Data(csv.utf8), by: f.caseworker).job
+            let done = try await imports.run(job.id)
+            #expect(done.added == 2 && done.failed == 2)
+            let errors = Set(try await imports.errors(of: job.id).map { "\($0.row):\($0.column):\($0.code)" })
+            #expect(errors == ["4:employer_bin:bin_invalid", "5:isco:isco_invalid", "5:wage:amount_invalid", "5:places:places_invalid", "5:valid_from:date_invalid"], "\(errors)")
+            // Another file with the same vacancies adds none of them.
+            let again = try await imports.run(try await imports.submit(.vacancies, fileName: "v2.csv", data: Data((csv + "\n").utf8), by: f.caseworker).job.id)
+            #expect(again.added == 0 && again.present == 2)
+            struct V: Decodable { let id: Int; let wage: Int64; let external_ref: String? }
+            let vs = try await store.sql.raw("SELECT id, wage, external_ref FROM vacancies WHERE external_ref IS NOT NULL ORDER BY id").all(decoding: V.self)
+            #expect(vs.map(\.external_ref) == ["V-1", "V-2"] && vs[0].wage == 15_000_000)
+            // Hires on those vacancies from the labour-contract system: one hire, one already hired, one unknown.
+            let person = try await f.register(iin(1995, 6, 6, .male, 40))
+            let labour = LabourStore(store: store)
+            let referral = try await labour.refer(person: person, vacancy: vs[0].id, by: f.caseworker)
+            let other = try await labour.refer(person: try await f.register(iin(1996, 7, 7, .female, 41)), vacancy: vs[1].id, by: f.caseworker)
+            struct N: Decodable { let number: String }
+            let number = try #require(try await store.sql.raw("SELECT number FROM referrals WHERE id = \(bind: referral)").first(decoding: N.self)).number
+            let otherNumber = try #require(try await store.sql.raw("SELECT number FROM referrals WHERE id = \(bind: other)").first(decoding: N.self)).number
+            let hires = """
+            referral_number;position;starts_on;ends_on;wage;subsidised
+            \(number);Каменщик;2021-05-10;;150000;social_job
+            \(number);Каменщик;2021-05-10;;150000;social_job
+            R-NONE;Каменщик;2021-05-10;;150000;
+            \(otherNumber);Сварщик;2020-01-01;;180000;
+            """
+            let h = try await imports.run(try await imports.submit(.labourContracts, fileName: "h.csv", data: Data(hires.utf8), by: f.caseworker).job.id)
+            #expect(h.added == 1 && h.present == 1 && h.failed == 2)
+            let herrors = Set(try await imports.errors(of: h.id).map { "\($0.row):\($0.column):\($0.code)" })
+            #expect(herrors == ["4:referral_number:line_referral_unknown", "5:starts_on:hire_start_range"])
+            struct S: Decodable { let state: String }
+            #expect(try await store.sql.raw("SELECT state FROM referrals WHERE id = \(bind: referral)").first(decoding: S.self)?.state == "hired")
+            let placements = try await count(store, "placements"), contracts = try await count(store, "labour_contracts")
+            #expect(placements == 1 && contracts == 1)
+            // The employer imports its own vacancies only; an analyst imports nothing.
+            let contractor = try await f.user("contractor.demo")
+            let own = try await imports.run(try await imports.submit(.vacancies, fileName: "c.csv", data: Data(csv.replacingOccurrences(of: "V-", with: "C-").utf8), by: contractor).job.id)
+            #expect(own.added == 2)
+            await #expect(throws: FieldErrors.self) { try await imports.submit(.labourContracts, fileName: "h.csv", data: Data(hires.utf8), by: f.analyst) }
+        }
+    }
+
     @Test func tableFilesReadCSVShapesAndDates() throws {
         let t = try TableFile.read(Data("\u{FEFF}A,B\r\n1,\"x\ny\"\r\n\r\n2,\"q\"\"\"\n".utf8))
         #expect(t.header == ["a", "b"] && t.rows == [["1", "x\ny"], ["2", "q\""]] && t.rowNumbers == [2, 4])

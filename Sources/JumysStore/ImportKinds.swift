@@ -1,0 +1,118 @@
+import FluentKit
+import Foundation
+import JumysDomain
+import JumysRules
+import SQLKit
+
+/// Vacancies from employers or an agency: `external_ref` (the sender's own number for the vacancy),
+/// `employer_bin, title, isco, district, wage, places, valid_from, valid_until` required, `requirements` optional.
+/// Each row goes through the same checks as the vacancy form; an employer's account imports its own vacancies
+/// only. A vacancy whose employer already has one with the same reference is left as it is.
+struct VacanciesImport: Importer {
+    static let required = ["external_ref", "employer_bin", "title", "isco", "district", "wage", "places", "valid_from", "valid_until"]
+    static let columns = required + ["requirements"]
+    let store: Store
+    var labour: LabourStore { LabourStore(store: store) }
+
+    struct Item: Sendable { let vacancy: LabourStore.PreparedVacancy; let ref: String }
+
+    func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
+        let bins = Set(rows.map { table.cell($0.cells, "employer_bin") })
+        let orgs = try await OrganisationRecord.query(on: store.db).filter(\.$bin ~~ Array(bins)).all()
+        let byBIN = Dictionary(orgs.compactMap { o in o.bin.map { ($0, o) } }, uniquingKeysWith: { a, _ in a })
+        let districts = try await DistrictRecord.query(on: store.db).all()
+        let byKATO = Dictionary(districts.map { ($0.kato, $0) }, uniquingKeysWith: { a, _ in a })
+        // References already stored for these employers, in one query.
+        struct R: Decodable { let employer_id: Int; let external_ref: String }
+        let ids = orgs.compactMap(\.id)
+        var known = Set(ids.isEmpty ? [] : try await store.sql.select().columns("employer_id", "external_ref").from("vacancies").where("employer_id", .in, SQLBind.group(ids))
+            .where("external_ref", .in, SQLBind.group(rows.map { table.cell($0.cells, "external_ref") })).all(decoding: R.self).map { "\($0.employer_id)|\($0.external_ref)" })
+        var out: [RowOutcome<Item>] = []
+        for row in rows {
+            func v(_ c: String) -> String { table.cell(row.cells, c) }
+            var errors: [FieldError] = []
+            let ref = v("external_ref")
+            if ref.isEmpty || ref.count > 100 { errors.append(FieldError("external_ref", "name_required")) }
+            let employer = byBIN[v("employer_bin")]
+            if employer == nil { errors.append(FieldError("employer_bin", (try? BIN(v("employer_bin"))) == nil ? "bin_invalid" : "choose_from_list")) }
+            if let e = employer, user.role == .contractor, e.id != user.organisationID { errors.append(FieldError("employer_bin", "own_form")) }
+            if let e = employer, known.contains("\(e.id!)|\(ref)") { out.append(.present); continue }
+            let district = byKATO[v("district")]
+            if district == nil { errors.append(FieldError("district", v("district").isEmpty ? "district_required" : "choose_from_list")) }
+            // Values that do not read are passed on as missing: the form's checks name them.
+            let wage = Money(string: v("wage").replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: "."))
+            do {
+                let p = try await labour.prepareVacancy(VacancyInput(employerID: employer?.id, title: v("title"), isco: v("isco"), districtID: district?.id, wage: wage, places: Int(v("places")),
+                                                                     requirements: v("requirements").nilIfEmpty, validFrom: TableFile.date(v("valid_from")),
+                                                                     validUntil: TableFile.date(v("valid_until"))), by: user)
+                guard errors.isEmpty, let employer else { out.append(.bad(errors)); continue }
+                known.insert("\(employer.id!)|\(ref)")
+                out.append(.add(Item(vacancy: p, ref: ref)))
+            } catch let e as FieldErrors {
+                let mine = Set(errors.map(\.field))
+                out.append(.bad(errors + e.errors.map { FieldError(Self.column[$0.field] ?? $0.field, $0.code, $0.args) }.filter { !mine.contains($0.field) }))
+            }
+        }
+        return out
+    }
+
+    /// The form's field names as the file's columns.
+    static let column = ["employer_id": "employer_bin", "district_id": "district"]
+
+    func write(_ ctx: WriteContext, _ items: [Item], user: UserContext) async throws -> [Int] {
+        var ids: [Int] = []
+        for i in items { ids.append(try await labour.insertVacancy(ctx, i.vacancy, externalRef: i.ref)) }
+        return ids
+    }
+}
+
+/// Labour contracts from the labour-contract system (or an employer's file): `referral_number, position,
+/// starts_on, wage` required, `ends_on` and `subsidised` (youth_practice or social_job, decided by the centre)
+/// optional. Each hire closes its referral as the outcome form does; a referral already hired is left as it is.
+struct LabourContractsImport: Importer {
+    static let required = ["referral_number", "position", "starts_on", "wage"]
+    static let columns = required + ["ends_on", "subsidised"]
+    let store: Store
+    var labour: LabourStore { LabourStore(store: store) }
+
+    struct Item: Sendable { let referral: LabourStore.ReferralRow; let outcome: ReferralOutcome; let rules: RulesEnvironment? }
+
+    func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
+        var seen = Set<String>()
+        var out: [RowOutcome<Item>] = []
+        for row in rows {
+            func v(_ c: String) -> String { table.cell(row.cells, c) }
+            let number = v("referral_number")
+            guard let r = try await labour.referralFor(number: number, user: user), labour.mayRecord(user, r) else {
+                out.append(.bad([FieldError("referral_number", "line_referral_unknown")])); continue
+            }
+            if r.state == "hired" || seen.contains(number) { out.append(.present); continue }
+            guard r.state == "issued" else { out.append(.bad([FieldError("referral_number", "referral_closed")])); continue }
+            var errors: [FieldError] = []
+            let starts = TableFile.date(v("starts_on")), ends = v("ends_on").isEmpty ? nil : TableFile.date(v("ends_on"))
+            if starts == nil { errors.append(FieldError("starts_on", "date_invalid")) }
+            if !v("ends_on").isEmpty && ends == nil { errors.append(FieldError("ends_on", "date_invalid")) }
+            let wage = Money(string: v("wage").replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: "."))
+            if wage == nil { errors.append(FieldError("wage", "amount_invalid")) }
+            let measure: Measure?? = v("subsidised").isEmpty ? .some(nil) : Measure(rawValue: v("subsidised")).map { .some($0) }
+            if measure == nil { errors.append(FieldError("subsidised", "choose_from_list")) }
+            guard errors.isEmpty, let starts, let wage, let measure else { out.append(.bad(errors)); continue }
+            let outcome = ReferralOutcome.hired(position: v("position"), startsOn: starts, endsOn: ends, wage: wage, subsidised: measure)
+            let problems = LabourStore.validate(outcome, referral: r, by: user)
+            guard problems.isEmpty else { out.append(.bad(problems)); continue }
+            seen.insert(number)
+            out.append(.add(Item(referral: r, outcome: outcome, rules: nil)))
+        }
+        // The rules a hire on a project's vacancy is checked with, read once for the batch (outside its transaction).
+        let referrals: [LabourStore.ReferralRow] = out.compactMap { if case .add(let i) = $0 { return i.referral } else { return nil } }
+        let rules = try await labour.projectRules(nil, for: referrals)
+        return out.map { if case .add(let i) = $0 { return .add(Item(referral: i.referral, outcome: i.outcome, rules: rules)) } else { return $0 } }
+    }
+
+    func write(_ ctx: WriteContext, _ items: [Item], user: UserContext) async throws -> [Int] {
+        guard !items.isEmpty else { return [] }
+        let today = CivilDate(kazakhstanAt: ctx.now)
+        for i in items { try await labour.apply(ctx, i.referral, i.outcome, today: today, env: i.rules) }
+        return items.map(\.referral.id)
+    }
+}
