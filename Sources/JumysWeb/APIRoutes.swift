@@ -75,3 +75,23 @@ struct APIRoutes: RouteCollection {
         return PersonJSON(p)
     }
 }
+
+/// Versions on the API's records: `ETag: "N"` on reading, `If-Match` on changing. A change whose `If-Match` names
+/// another version than the stored one is refused with 409 before anything is done.
+enum Versions {
+    static func etag(_ version: Int) -> String { "\"\(version)\"" }
+
+    static func tag(_ res: Response, _ version: Int) -> Response {
+        res.headers.replaceOrAdd(name: .eTag, value: etag(version))
+        return res
+    }
+
+    static func check(_ req: Request, current version: Int) throws {
+        guard let header = req.headers.first(name: .ifMatch) else { return }
+        let wanted = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.map { $0.hasPrefix("W/") ? String($0.dropFirst(2)) : $0 }
+        guard wanted.contains("*") || wanted.contains(etag(version)) else {
+            throw Abort(.conflict, reason: "If-Match: the record is at version \(version) now; read it again")
+        }
+    }
+}
+

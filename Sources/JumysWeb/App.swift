@@ -68,6 +68,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     app.middleware.use(SecurityHeadersMiddleware())
     app.middleware.use(AuthenticationMiddleware())
     app.middleware.use(SystemTokenMiddleware())
+    app.middleware.use(IdempotencyMiddleware())
     app.middleware.use(CSRFMiddleware())
     app.middleware.use(ReadOnlyRoleMiddleware())
 

@@ -185,6 +185,7 @@ struct CaseworkAPIRoutes: RouteCollection {
 /// Field errors from the store, answered as 422 problem+json listing each field with a translated message.
 struct FieldErrorsAbort: AbortError {
     let errors: FieldErrors
-    var status: HTTPResponseStatus { .unprocessableEntity }
+    /// 409 when the record changed under the request (another step landed first), 422 otherwise.
+    var status: HTTPResponseStatus { errors.errors.contains { $0.code == "project_changed" } ? .conflict : .unprocessableEntity }
     var reason: String { errors.description }
 }

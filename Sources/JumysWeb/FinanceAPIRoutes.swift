@@ -181,12 +181,12 @@ struct FinanceAPIRoutes: RouteCollection {
         // One read of each, for the standing and for the answer.
         let lines = try await store.schedule(of: id), jobs = try await store.jobs(of: id)
         let s = CreditStore.standing(l, schedule: lines, repayments: try await store.repayments(of: id), jobs: jobs, today: req.jumys.store.today())
-        return JSONText.response(RuleOutput.object(Self.loanJSON(l, s) + [
+        return Versions.tag(JSONText.response(RuleOutput.object(Self.loanJSON(l, s) + [
             ("schedule", .list(lines.map { .object([("n", .count($0.n)), ("due_on", .text($0.due_on)), ("principal", .money(Money(tiyn: $0.principal))), ("interest", .money(Money(tiyn: $0.interest))),
                                                     ("balance", .money(Money(tiyn: $0.balance)))]) })),
             ("jobs", .list(jobs.map { j in .object([("id", .count(j.id)), ("slot", .count(j.slot)), ("contract_number", .text(j.contract_number)), ("contract_on", .text(j.contract_on)),
                                                                              ("ended_on", .text(j.ended_on ?? "")), ("seasonal", .bool(j.seasonal))]) })),
-        ]).json)
+        ]).json), l.version)
     }
 
     /// The form's fields as JSON: `credit_id`, `district_id`, `borrower_id` (IIN or BIN), `borrower_name`, `tax_registered`,
@@ -210,9 +210,10 @@ struct FinanceAPIRoutes: RouteCollection {
         let f = Self.form(try API.body(req))
         let store = CreditStore(store: req.jumys.store)
         let env = try await req.jumys.rules.current()
+        if let before = try await store.loan(id, for: user) { try Versions.check(req, current: before.version) }
         try await ProjectAPIRoutes.run { try await LoanRoutes.perform(action, loan: id, f, store: store, env: env, by: user) }
         guard let l = try await store.loan(id, for: user) else { throw Abort(.notFound) }
-        return JSONText.response(RuleOutput.object(Self.loanJSON(l, try await store.standing(of: l))).json)
+        return Versions.tag(JSONText.response(RuleOutput.object(Self.loanJSON(l, try await store.standing(of: l))).json), l.version)
     }
 
     /// `?month=2021-04`: per region and credit organisation, loans issued and their target use, with the reports' due dates.

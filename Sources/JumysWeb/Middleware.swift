@@ -194,6 +194,43 @@ struct SystemTokenMiddleware: AsyncMiddleware {
     }
 }
 
+/// `Idempotency-Key` on an API POST: the first request with a key runs and its answer (below 500) is kept; a retry
+/// with the same key and the same request gets that answer again (`Idempotent-Replayed: true`) and creates nothing;
+/// the same key with another request is refused (422); while the first is still running, a retry gets 409.
+struct IdempotencyMiddleware: AsyncMiddleware {
+    func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
+        guard req.method == .POST, req.isAPI, let key = req.headers.first(name: "Idempotency-Key"), let user = req.user else { return try await next.respond(to: req) }
+        guard (1...200).contains(key.count), key.allSatisfy({ $0.isASCII && !$0.isWhitespace && !$0.isNewline }) else {
+            throw Abort(.unprocessableEntity, reason: "Idempotency-Key: 1 to 200 visible ASCII characters")
+        }
+        let max = req.url.path.hasPrefix("/api/v1/imports/") ? ImportStore.maxBytes : 1 << 20
+        let body = try await req.body.collect(max: max).get().map { Data(buffer: $0) } ?? Data()
+        let keys = IdempotencyStore(store: req.jumys.store)
+        switch try await keys.claim(user: user.id, key: key, requestHash: IdempotencyStore.hash(method: req.method.rawValue, path: req.url.path, body: body)) {
+        case .mismatch: throw Abort(.unprocessableEntity, reason: "Idempotency-Key was used with another request")
+        case .inProgress: throw Abort(.conflict, reason: "a request with this Idempotency-Key is still running")
+        case .replay(let a):
+            let res = Response(status: HTTPResponseStatus(statusCode: a.status ?? 200), body: .init(data: a.body ?? Data()))
+            if let t = a.content_type { res.headers.replaceOrAdd(name: .contentType, value: t) }
+            if let l = a.location { res.headers.replaceOrAdd(name: .location, value: l) }
+            res.headers.replaceOrAdd(name: "Idempotent-Replayed", value: "true")
+            return res
+        case .claimed(let id):
+            let res: Response
+            do { res = try await next.respond(to: req) } catch {
+                // Errors are turned into responses further out: a failed request keeps nothing, and may be retried.
+                try? await keys.release(id)
+                throw error
+            }
+            if res.status.code >= 500 { try? await keys.release(id); return res }
+            let data = try await res.body.collect(on: req.eventLoop).get().map { Data(buffer: $0) } ?? Data()
+            try await keys.keep(id, status: Int(res.status.code), contentType: res.headers.first(name: .contentType), location: res.headers.first(name: .location), body: data)
+            res.body = .init(data: data)
+            return res
+        }
+    }
+}
+
 /// Every form post must carry the token of its session (or, before sign-in, of the anonymous cookie).
 struct CSRFMiddleware: AsyncMiddleware {
     struct Form: Content { let _csrf: String? }

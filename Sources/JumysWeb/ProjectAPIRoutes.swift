@@ -91,7 +91,7 @@ struct ProjectAPIRoutes: RouteCollection {
         let store = ProjectStore(store: req.jumys.store)
         guard let id = req.parameters.get("id", as: Int.self), let p = try await store.project(id, for: user) else { throw Abort(.notFound) }
         let c = try await store.compliance(of: p, env: try await req.jumys.rules.current(), today: store.today())
-        return JSONText.response(RuleOutput.object(Self.projectJSON(p) + [("compliance", Self.complianceJSON(c))]).json)
+        return Versions.tag(JSONText.response(RuleOutput.object(Self.projectJSON(p) + [("compliance", Self.complianceJSON(c))]).json), p.version)
     }
 
     @Sendable func create(req: Request) async throws -> Response {
@@ -115,9 +115,10 @@ struct ProjectAPIRoutes: RouteCollection {
         for (k, v) in o { form[k] = RuleInputs.text(fromJSON: v) }
         let env = try await req.jumys.rules.current()
         let store = ProjectStore(store: req.jumys.store)
+        if let before = try await store.project(id, for: user) { try Versions.check(req, current: before.version) }
         try await Self.run { _ = try await store.act(id, s, try ProjectRoutes.stepInput(form), env: env, by: user) }
         guard let p = try await store.project(id, for: user) else { throw Abort(.notFound) }
-        return JSONText.response(RuleOutput.object(Self.projectJSON(p)).json)
+        return Versions.tag(JSONText.response(RuleOutput.object(Self.projectJSON(p)).json), p.version)
     }
 
     /// `{"month": "2021-04", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral", "referred_avg_wage"}`.

@@ -118,6 +118,14 @@ import Vapor
             // The API refuses a step of another body with 403, and audits it.
             let akimatToken = try await apiToken(app, "akimat.KZ-35")
             #expect(try await api.request(.POST, "/api/v1/projects/\(id)/steps", json: #"{"step": "remove", "decision": "x", "note": "x"}"#, bearer: akimatToken).status == .forbidden)
+            // Versions: the project carries its ETag; a step sent with an older one is refused with 409 before anything else.
+            let read = try await api.request(.GET, "/api/v1/projects/\(id)", bearer: akimatToken)
+            let etag = try #require(read.headers.first(name: .eTag))
+            #expect(etag.hasPrefix("\"") && etag.hasSuffix("\""))
+            let stale = try await api.request(.POST, "/api/v1/projects/\(id)/steps", json: #"{"step": "remove", "decision": "x", "note": "x"}"#, headers: [("If-Match", "\"0\"")], bearer: akimatToken)
+            #expect(stale.status == .conflict && stale.headers.contentType?.subType == "problem+json")
+            let current = try await api.request(.POST, "/api/v1/projects/\(id)/steps", json: #"{"step": "remove", "decision": "x", "note": "x"}"#, headers: [("If-Match", etag)], bearer: akimatToken)
+            #expect(current.status == .forbidden)   // as read: on to the step's own checks
             struct A: Decodable { let n: Int }
             let refused = try await store.sql.select().column(SQLRaw("COUNT(*)"), as: "n").from("audit_log").where("action", .equal, SQLBind("refused")).first(decoding: A.self)?.n ?? 0
             #expect(refused >= 3)
