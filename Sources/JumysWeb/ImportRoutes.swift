@@ -121,7 +121,7 @@ struct ImportRoutes: RouteCollection {
 
     static func stateTag(_ ctx: PageContext, _ j: ImportJob) -> Node<HTML.BodyContext> {
         let cls = j.state == "done" ? (j.failed > 0 ? "tag late" : "tag ok") : (j.state == "failed" ? "tag late" : "tag")
-        return .span(.class(cls), .text(ctx.t("import.state.\(j.state)")))
+        return .span(.class(cls), .text(ctx.t(j.state == "done" && j.failed > 0 ? "import.state.done_errors" : "import.state.\(j.state)")))
     }
 
     struct Upload: Content { var kind: String?; var file: File? }

@@ -47,7 +47,7 @@ struct TokenRoutes: RouteCollection {
                 .tbody(.forEach(tokens) { t in
                     let u = users[t.user_id]
                     return .tr(.td(.class("mono"), .text(t.name)), .td(.text(u.map { ctx.t("role.\($0.role)") } ?? "—")), .td(.text(u?.regionISO ?? ctx.t("tokens.national"))),
-                               .td(.text(t.areaList.joined(separator: ", "))), .td(.text("\(t.created_by), \(t.created_at.prefix(10))")),
+                               .td(.text(t.areaList.map { ctx.t("tokens.area.\($0)") }.joined(separator: ", "))), .td(.text("\(t.created_by), \(t.created_at.prefix(10))")),
                                .td(.text(t.last_used_at.map { String($0.prefix(16)).replacingOccurrences(of: "T", with: " ") } ?? "—")),
                                .td(t.revoked_at == nil ? .span(.class("tag ok"), .text(ctx.t("tokens.active"))) : .span(.class("tag late"), .text(ctx.t("tokens.revoked") + " " + String(t.revoked_at!.prefix(10))))),
                                .td(t.revoked_at != nil ? .empty : .form(.method(.post), .action("/admin/tokens/\(t.id)/revoke"), .class("inline"), ctx.csrfField(),
