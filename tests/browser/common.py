@@ -1,6 +1,7 @@
 """Shared pieces of the browser checks: a headless Chromium in a language, page-change waits, sign-in, results."""
 import os
 import sys
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
@@ -40,6 +41,14 @@ def sign_in(d, base, login, password="demo"):
     d.find_element(By.ID, "login").send_keys(login)
     d.find_element(By.ID, "password").send_keys(password)
     navigate(d, d.find_element(By.CSS_SELECTOR, "form[action='/signin'] button[type=submit]"))
+
+
+def fetch(d, base, path):
+    """Downloads a file with the browser's session cookie (Chromium would save it rather than show it)."""
+    cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
+    req = urllib.request.Request(base + path, headers={"Cookie": cookie})
+    with urllib.request.urlopen(req) as r:
+        return r.status, r.headers.get("Content-Type", ""), r.read()
 
 
 def iin_for(serial):

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, browser, iin_for, navigate, sign_in  # noqa: E402
+from common import Checks, browser, fetch, iin_for, navigate, sign_in  # noqa: E402
 
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -22,12 +22,6 @@ words = {
     "ru": {"done": "Импорт завершён", "counts": "Из 3 строк добавлено 2", "issued": "Токен выдан", "api": "API Jumys"},
 }
 
-
-def fetch(d, path):
-    cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
-    req = urllib.request.Request(base + path, headers={"Cookie": cookie})
-    with urllib.request.urlopen(req) as r:
-        return r.status, r.headers.get("Content-Type", ""), r.read()
 
 
 for n, lang in enumerate(("kk", "ru")):
@@ -50,7 +44,7 @@ for n, lang in enumerate(("kk", "ru")):
         checks.check(w["counts"] in d.page_source, f"{lang}: the result says 2 of 3 rows were added")
         link = d.find_element(By.CSS_SELECTOR, "a[href$='/errors.csv']")
         checks.shot(d, out, f"integration-{lang}-2-import-result")
-        status, ctype, body = fetch(d, link.get_attribute("href").replace(base, ""))
+        status, ctype, body = fetch(d, base, link.get_attribute("href").replace(base, ""))
         text = body.decode("utf-8-sig")
         checks.check(status == 200 and "csv" in ctype and "4,first_name," in text, f"{lang}: the error report names row 4, first_name")
         d.delete_all_cookies()
@@ -58,7 +52,7 @@ for n, lang in enumerate(("kk", "ru")):
         sign_in(d, base, "analyst")
         d.get(base + "/exports")
         checks.shot(d, out, f"integration-{lang}-3-exports")
-        status, ctype, body = fetch(d, "/exports/projects.xlsx")
+        status, ctype, body = fetch(d, base, "/exports/projects.xlsx")
         checks.check(status == 200 and "spreadsheetml" in ctype and body[:2] == b"PK", f"{lang}: the projects download as XLSX")
         d.delete_all_cookies()
         # The administrator issues a token for an outside system.

@@ -6,12 +6,11 @@ Usage: python3 tests/browser/monitoring.py BASE_URL OUT_DIR  (server started wit
 import datetime
 import os
 import sys
-import urllib.request
 
 from selenium.webdriver.common.by import By
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, browser, navigate, sign_in  # noqa: E402
+from common import Checks, browser, fetch, navigate, sign_in  # noqa: E402
 
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -25,13 +24,6 @@ words = {
     "ru": {"karaganda": "Карагандинская область", "abay": "Абайский район", "nation": "По республике", "indicators": "Целевые индикаторы", "filed": ("Сдан", "Сдан с опозданием")},
 }
 
-
-def fetch(d, path):
-    """Downloads a file with the browser's session cookie (Chromium would save it rather than show it)."""
-    cookie = "; ".join(f"{c['name']}={c['value']}" for c in d.get_cookies())
-    req = urllib.request.Request(base + path, headers={"Cookie": cookie})
-    with urllib.request.urlopen(req) as r:
-        return r.status, r.headers.get("Content-Type", ""), r.read()
 
 
 for n, lang in enumerate(("kk", "ru")):
@@ -50,10 +42,10 @@ for n, lang in enumerate(("kk", "ru")):
         d.get(f"{base}/reports/roadmap_monthly/{month}")
         checks.check(w["nation"] in d.page_source and w["karaganda"] in d.page_source, f"{lang}: the Roadmap's monthly report by region with the nation")
         checks.shot(d, out, f"monitoring-{lang}-2-report")
-        status, kind, body = fetch(d, f"/reports/roadmap_monthly/{month}.csv")
+        status, kind, body = fetch(d, base, f"/reports/roadmap_monthly/{month}.csv")
         rows = [r.split(",") for r in body.decode("utf-8").strip().split("\r\n")]
         checks.check(status == 200 and "text/csv" in kind and len(rows) == 22, f"{lang}: the report downloads as CSV (20 regions and the nation)")
-        status, kind, body = fetch(d, f"/reports/roadmap_monthly/{month}.xlsx")
+        status, kind, body = fetch(d, base, f"/reports/roadmap_monthly/{month}.xlsx")
         checks.check(status == 200 and "spreadsheetml" in kind and body[:2] == b"PK", f"{lang}: and as XLSX")
         d.get(f"{base}/indicators")
         checks.check(w["indicators"] in d.page_source, f"{lang}: the target indicators")
