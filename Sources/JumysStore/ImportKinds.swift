@@ -116,3 +116,133 @@ struct LabourContractsImport: Importer {
         return items.map(\.referral.id)
     }
 }
+
+/// Projects an akimat records from its own register, as drafts: `external_ref` (the akimat's number),
+/// `programme, district, settlement, name, object_type, work_type, starts_on, ends_on` required; the four sources of
+/// cost (`cost_national_fund, cost_republican, cost_local, cost_cofinancing`, tenge, empty is none),
+/// `domestic_cost, design_docs, expertise_passed, jobs_created, permanent_jobs, average_wage` optional. The project
+/// form's checks apply; a project the region already has under that reference is left as it is.
+struct ProjectsImport: Importer {
+    static let required = ["external_ref", "programme", "district", "settlement", "name", "object_type", "work_type", "starts_on", "ends_on"]
+    static let columns = required + ["cost_national_fund", "cost_republican", "cost_local", "cost_cofinancing", "domestic_cost", "design_docs", "expertise_passed",
+                                     "jobs_created", "permanent_jobs", "average_wage"]
+    let store: Store
+    var projects: ProjectStore { ProjectStore(store: store) }
+
+    struct Item: Sendable { let input: ProjectInput; let district: DistrictRecord; let ref: String }
+
+    func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
+        guard try await projects.body(of: user) == .akimat else { return rows.map { _ in .bad([FieldError("name", "project_not_your_body")]) } }
+        let byKATO = Dictionary(try await DistrictRecord.query(on: store.db).all().map { ($0.kato, $0) }, uniquingKeysWith: { a, _ in a })
+        struct R: Decodable { let region_iso: String; let external_ref: String }
+        var known = Set(try await store.sql.select().columns("region_iso", "external_ref").from("projects")
+            .where("external_ref", .in, SQLBind.group(rows.map { table.cell($0.cells, "external_ref") })).all(decoding: R.self).map { "\($0.region_iso)|\($0.external_ref)" })
+        var out: [RowOutcome<Item>] = []
+        for row in rows {
+            func v(_ c: String) -> String { table.cell(row.cells, c) }
+            var errors: [FieldError] = []
+            func money(_ c: String, optional: Bool = true) -> Money? {
+                let t = v(c).replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: ".")
+                if t.isEmpty { return optional ? Money(tiyn: 0) : nil }
+                guard let m = Money(string: t) else { errors.append(FieldError(c, "amount_invalid")); return nil }
+                return m
+            }
+            func int(_ c: String) -> Int? {
+                guard !v(c).isEmpty else { return nil }
+                guard let n = Int(v(c)) else { errors.append(FieldError(c, "project_jobs_invalid")); return nil }
+                return n
+            }
+            let ref = v("external_ref")
+            if ref.isEmpty || ref.count > 100 { errors.append(FieldError("external_ref", "name_required")) }
+            let district = byKATO[v("district")]
+            if district == nil { errors.append(FieldError("district", v("district").isEmpty ? "district_required" : "choose_from_list")) }
+            if let d = district, known.contains("\(d.regionISO)|\(ref)") { out.append(.present); continue }
+            let programme = ProjectProgramme(rawValue: v("programme"))
+            if programme == nil { errors.append(FieldError("programme", "choose_from_list")) }
+            if !v("object_type").isEmpty && ObjectType(rawValue: v("object_type")) == nil { errors.append(FieldError("object_type", "choose_from_list")) }
+            if !v("work_type").isEmpty && WorkType(rawValue: v("work_type")) == nil { errors.append(FieldError("work_type", "choose_from_list")) }
+            let input = ProjectInput(programme: programme ?? .roadmap, districtID: district?.id, settlement: v("settlement"), name: v("name"),
+                                     objectType: ObjectType(rawValue: v("object_type")), workType: WorkType(rawValue: v("work_type")),
+                                     nationalFund: money("cost_national_fund") ?? Money(tiyn: 0), republican: money("cost_republican") ?? Money(tiyn: 0),
+                                     localBudget: money("cost_local") ?? Money(tiyn: 0), cofinancing: money("cost_cofinancing") ?? Money(tiyn: 0),
+                                     domesticCost: v("domestic_cost").isEmpty ? nil : money("domestic_cost"), designDocs: TableFile.flag(v("design_docs")) ?? false,
+                                     expertisePassed: TableFile.flag(v("expertise_passed")) ?? false, startsOn: TableFile.date(v("starts_on")), endsOn: TableFile.date(v("ends_on")),
+                                     jobsCreated: int("jobs_created"), permanentJobs: int("permanent_jobs"), averageWage: v("average_wage").isEmpty ? nil : money("average_wage"))
+            let mine = Set(errors.map(\.field))
+            let (_, formErrors) = try await projects.validate(input, user: user)
+            errors += formErrors.map { FieldError($0.field == "district_id" ? "district" : $0.field, $0.code, $0.args) }.filter { !mine.contains($0.field) }
+            guard errors.isEmpty, let district else { out.append(.bad(errors)); continue }
+            known.insert("\(district.regionISO)|\(ref)")
+            out.append(.add(Item(input: input, district: district, ref: ref)))
+        }
+        return out
+    }
+
+    func write(_ ctx: WriteContext, _ items: [Item], user: UserContext) async throws -> [Int] {
+        var ids: [Int] = []
+        for i in items { ids.append(try await projects.insert(ctx, i.input, district: i.district, user: user, externalRef: i.ref)) }
+        return ids
+    }
+}
+
+/// Contractors' monthly progress reports: `project` (its number), `month` (YYYY-MM), `work_done_percent,
+/// work_done_amount, jobs_filled, jobs_by_referral` required, `referred_avg_wage` optional. The report form's
+/// checks apply (a month of works that has ended, a share that never goes back, referred workers among those
+/// hired); a month already reported (and not returned) is left as it is. Months of one project in one file are
+/// checked against what is stored, not against each other's rows.
+struct ProgressImport: Importer {
+    static let required = ["project", "month", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral"]
+    static let columns = required + ["referred_avg_wage"]
+    let store: Store
+    var projects: ProjectStore { ProjectStore(store: store) }
+
+    typealias Item = ProjectStore.PreparedReport
+
+    func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
+        let env = try await RulesStore(store: store).environment(files: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+        struct P: Decodable { let id: Int; let number: String }
+        let ids = Dictionary(try await store.sql.select().columns("id", "number").from("projects").where("number", .in, SQLBind.group(rows.map { table.cell($0.cells, "project") }))
+            .all(decoding: P.self).map { ($0.number, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        var out: [RowOutcome<Item>] = []
+        for row in rows {
+            func v(_ c: String) -> String { table.cell(row.cells, c) }
+            guard let id = ids[v("project")] else { out.append(.bad([FieldError("project", "choose_from_list")])); continue }
+            let key = "\(id)|\(v("month"))"
+            let reported = try await projects.hasReport(project: id, month: v("month"))
+            if seen.contains(key) || reported { out.append(.present); continue }
+            var errors: [FieldError] = []
+            func money(_ c: String) -> Money? {
+                let t = v(c).replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: ".")
+                if t.isEmpty && c == "referred_avg_wage" { return Money(tiyn: 0) }
+                guard let m = Money(string: t) else { errors.append(FieldError(c, "amount_invalid")); return nil }
+                return m
+            }
+            let pct = FixedDecimal(v("work_done_percent").replacingOccurrences(of: ",", with: "."))
+            if pct == nil { errors.append(FieldError("work_done_percent", "project_percent_invalid")) }
+            let amount = money("work_done_amount"), wage = money("referred_avg_wage")
+            let filled = Int(v("jobs_filled")), referred = Int(v("jobs_by_referral"))
+            if filled == nil { errors.append(FieldError("jobs_filled", "project_jobs_invalid")) }
+            if referred == nil { errors.append(FieldError("jobs_by_referral", "project_jobs_invalid")) }
+            guard errors.isEmpty, let pct, let amount, let wage, let filled, let referred else { out.append(.bad(errors)); continue }
+            do {
+                let p = try await projects.prepareReport(project: id, month: v("month"), ProjectStore.Progress(workDonePercent: pct, workDoneAmount: amount, jobsFilled: filled,
+                                                                                                                jobsByReferral: referred, referredAverageWage: wage), env: env, by: user)
+                seen.insert(key)
+                out.append(.add(p))
+            } catch let e as FieldErrors {
+                out.append(.bad(e.errors.map { FieldError($0.field == "name" ? "project" : $0.field, $0.code, $0.args) }))
+            } catch StoreError.notFound {
+                out.append(.bad([FieldError("project", "choose_from_list")]))
+            } catch is ProjectRefused {
+                out.append(.bad([FieldError("project", "project_not_your_body")]))
+            }
+        }
+        return out
+    }
+
+    func write(_ ctx: WriteContext, _ items: [Item], user: UserContext) async throws -> [Int] {
+        for i in items { try await projects.writeReport(ctx, i) }
+        return items.map(\.id)
+    }
+}

@@ -72,6 +72,7 @@ struct CreateImports: AsyncMigration {
 public enum ImportKind: String, CaseIterable, Sendable, Codable {
     case persons, vacancies
     case labourContracts = "labour-contracts"
+    case projects, progress
 
     /// The columns a file of this kind is read by (first the required ones).
     public var columns: [String] {
@@ -79,6 +80,8 @@ public enum ImportKind: String, CaseIterable, Sendable, Codable {
         case .persons: return PersonsImport.columns
         case .vacancies: return VacanciesImport.columns
         case .labourContracts: return LabourContractsImport.columns
+        case .projects: return ProjectsImport.columns
+        case .progress: return ProgressImport.columns
         }
     }
     public var required: [String] {
@@ -86,6 +89,8 @@ public enum ImportKind: String, CaseIterable, Sendable, Codable {
         case .persons: return PersonsImport.required
         case .vacancies: return VacanciesImport.required
         case .labourContracts: return LabourContractsImport.required
+        case .projects: return ProjectsImport.required
+        case .progress: return ProgressImport.required
         }
     }
     /// Whether the user's role does this kind of work at all (each row is still checked against their territory).
@@ -95,6 +100,8 @@ public enum ImportKind: String, CaseIterable, Sendable, Codable {
         case .persons: return user.doesCasework
         case .vacancies: return [.caseworker, .contractor, .administrator].contains(user.role)
         case .labourContracts: return user.doesCasework || user.role == .contractor
+        case .projects: return user.role == .akimatOfficer
+        case .progress: return user.role == .contractor
         }
     }
 }
@@ -297,6 +304,8 @@ public struct ImportStore: Sendable {
         case .persons: complete = try await batches(j, table: table, importer: PersonsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
         case .vacancies: complete = try await batches(j, table: table, importer: VacanciesImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
         case .labourContracts: complete = try await batches(j, table: table, importer: LabourContractsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .projects: complete = try await batches(j, table: table, importer: ProjectsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .progress: complete = try await batches(j, table: table, importer: ProgressImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
         case nil:
             try await finish(id, owner: owner, problem: "import_kind_unknown")
             return try await job(id)!

@@ -122,6 +122,21 @@ extension ProjectStore {
     /// The contractor reports a month of works; a returned report may be sent again. The month must have ended and
     /// lie within the works; the share done never goes back; referred workers are among the jobs filled.
     public func submitReport(project id: Int, month: String, _ r: Progress, on: CivilDate? = nil, env: RulesEnvironment, by user: UserContext) async throws {
+        let prepared = try await prepareReport(project: id, month: month, r, on: on, env: env, by: user)
+        try await store.write(as: user.actor) { ctx in try await writeReport(ctx, prepared) }
+    }
+
+    /// A month's report checked and ready to write (nothing is written).
+    struct PreparedReport: Sendable {
+        let id: Int; let month: String; let r: Progress; let date: CivilDate; let due: CivilDate; let resend: Bool; let org: Int; let snapshot: ReportSnapshot
+    }
+
+    /// Whether the project already has this month's report other than a returned one (an import leaves it as it is).
+    func hasReport(project id: Int, month: String) async throws -> Bool {
+        try await reports(of: id).contains { $0.month == month && $0.state != "returned" }
+    }
+
+    func prepareReport(project id: Int, month: String, _ r: Progress, on: CivilDate? = nil, env: RulesEnvironment, by user: UserContext) async throws -> PreparedReport {
         guard let p = try await row(id, on: store.sql) else { throw StoreError.notFound }
         guard try await may(user, as: .contractor, on: p) else { try await refuse(user, "report", p) }
         let today = today(), date = on ?? today
@@ -143,22 +158,24 @@ extension ProjectStore {
         let due = try Rules.reportDeadline(report: Self.reportKind(p), periodYear: y, periodMonth: m, env.context(on: date)).value
         let snapshot = ReportSnapshot(month: month, work_done_percent: r.workDonePercent.description, work_done_amount: r.workDoneAmount.decimalString, jobs_filled: r.jobsFilled,
                                       jobs_by_referral: r.jobsByReferral, referred_avg_wage: r.referredAverageWage.decimalString, state: "submitted")
-        let org = user.organisationID ?? 0
-        try await store.write(as: user.actor) { ctx in
-            if existing != nil {
-                let n = try await ctx.sql.update("project_reports").set("work_done_percent", to: SQLBind(r.workDonePercent.units)).set("work_done_amount", to: SQLBind(r.workDoneAmount.tiyn))
-                    .set("jobs_filled", to: SQLBind(r.jobsFilled)).set("jobs_by_referral", to: SQLBind(r.jobsByReferral)).set("referred_avg_wage", to: SQLBind(r.referredAverageWage.tiyn))
-                    .set("state", to: SQLBind("submitted")).set("contractor_submitted_on", to: SQLBind(date.iso)).set("returned_reason", to: SQLBind(String?.none))
-                    .where("project_id", .equal, SQLBind(id)).where("month", .equal, SQLBind(month)).where("state", .equal, SQLBind("returned")).returning("id").all()
-                guard n.count == 1 else { throw FieldErrors(errors: [FieldError("month", "project_report_exists")]) }
-            } else {
-                try await ctx.sql.insert(into: "project_reports")
-                    .columns("project_id", "month", "organisation_id", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral", "referred_avg_wage", "due_on", "state", "contractor_submitted_on")
-                    .values(SQLBind(id), SQLBind(month), SQLBind(org), SQLBind(r.workDonePercent.units), SQLBind(r.workDoneAmount.tiyn), SQLBind(r.jobsFilled), SQLBind(r.jobsByReferral),
-                            SQLBind(r.referredAverageWage.tiyn), SQLBind(due.iso), SQLBind("submitted"), SQLBind(date.iso)).run()
-            }
-            try ctx.audit("report", entity: "project", id: String(id), after: snapshot)
+        return PreparedReport(id: id, month: month, r: r, date: date, due: due, resend: existing != nil, org: user.organisationID ?? 0, snapshot: snapshot)
+    }
+
+    func writeReport(_ ctx: WriteContext, _ x: PreparedReport) async throws {
+        let r = x.r
+        if x.resend {
+            let n = try await ctx.sql.update("project_reports").set("work_done_percent", to: SQLBind(r.workDonePercent.units)).set("work_done_amount", to: SQLBind(r.workDoneAmount.tiyn))
+                .set("jobs_filled", to: SQLBind(r.jobsFilled)).set("jobs_by_referral", to: SQLBind(r.jobsByReferral)).set("referred_avg_wage", to: SQLBind(r.referredAverageWage.tiyn))
+                .set("state", to: SQLBind("submitted")).set("contractor_submitted_on", to: SQLBind(x.date.iso)).set("returned_reason", to: SQLBind(String?.none))
+                .where("project_id", .equal, SQLBind(x.id)).where("month", .equal, SQLBind(x.month)).where("state", .equal, SQLBind("returned")).returning("id").all()
+            guard n.count == 1 else { throw FieldErrors(errors: [FieldError("month", "project_report_exists")]) }
+        } else {
+            try await ctx.sql.insert(into: "project_reports")
+                .columns("project_id", "month", "organisation_id", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral", "referred_avg_wage", "due_on", "state", "contractor_submitted_on")
+                .values(SQLBind(x.id), SQLBind(x.month), SQLBind(x.org), SQLBind(r.workDonePercent.units), SQLBind(r.workDoneAmount.tiyn), SQLBind(r.jobsFilled), SQLBind(r.jobsByReferral),
+                        SQLBind(r.referredAverageWage.tiyn), SQLBind(x.due.iso), SQLBind("submitted"), SQLBind(x.date.iso)).run()
         }
+        try ctx.audit("report", entity: "project", id: String(x.id), after: x.snapshot)
     }
 
     /// The akimat checks a contractor's report and submits it to the authorised body, or returns it with the reason.

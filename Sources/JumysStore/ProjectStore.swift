@@ -219,26 +219,30 @@ public struct ProjectStore: Sendable {
     public func create(_ i: ProjectInput, by user: UserContext) async throws -> Int {
         guard try await body(of: user) == .akimat else { throw FieldErrors(errors: [FieldError("name", "project_not_your_body")]) }
         let (district, errors) = try await validate(i, user: user)
-        guard errors.isEmpty, let districtID = district.id, let starts = i.startsOn, let ends = i.endsOn else { throw FieldErrors(errors: errors) }
+        guard errors.isEmpty, district.id != nil, i.startsOn != nil, i.endsOn != nil else { throw FieldErrors(errors: errors) }
+        return try await store.write(as: user.actor) { ctx in try await insert(ctx, i, district: district, user: user) }
+    }
+
+    /// Writes a checked draft inside the caller's transaction (with the sender's own reference, from an import).
+    func insert(_ ctx: WriteContext, _ i: ProjectInput, district: DistrictRecord, user: UserContext, externalRef: String? = nil) async throws -> Int {
+        guard let districtID = district.id, let starts = i.startsOn, let ends = i.endsOn else { throw StoreError.conflict("project not checked") }
         let region = district.regionISO
-        return try await store.write(as: user.actor) { ctx in
-            struct R: Decodable { let id: Int }
-            let tmp = "tmp-\(UUID().uuidString)"
-            guard let row = try await ctx.sql.insert(into: "projects")
-                .columns("number", "programme", "year", "region_iso", "district_id", "settlement", "name", "object_type", "work_type", "state",
-                         "cost_total", "cost_national_fund", "cost_republican", "cost_local", "cost_cofinancing", "domestic_cost", "design_docs", "expertise_passed",
-                         "starts_on", "ends_on", "jobs_created", "permanent_jobs", "average_wage", "version", "created_by", "created_at")
-                .values(SQLBind(tmp), SQLBind(i.programme.rawValue), SQLBind(starts.year), SQLBind(region), SQLBind(districtID), SQLBind(i.settlement.trimmingCharacters(in: .whitespaces)),
-                        SQLBind(i.name.trimmingCharacters(in: .whitespaces)), SQLBind(i.objectType!.rawValue), SQLBind(i.workType!.rawValue), SQLBind(ProjectState.draft.rawValue),
-                        SQLBind(i.total.tiyn), SQLBind(i.nationalFund.tiyn), SQLBind(i.republican.tiyn), SQLBind(i.localBudget.tiyn), SQLBind(i.cofinancing.tiyn), SQLBind(i.domesticCost?.tiyn),
-                        SQLBind(i.designDocs), SQLBind(i.expertisePassed), SQLBind(starts.iso), SQLBind(ends.iso), SQLBind(i.jobsCreated), SQLBind(i.permanentJobs), SQLBind(i.averageWage?.tiyn),
-                        SQLBind(1), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now)))
-                .returning("id").first(decoding: R.self) else { throw StoreError.conflict("project not created") }
-            let number = "IP-\(region)-\(starts.year)-\(String(format: "%06d", row.id))"
-            try await ctx.sql.update("projects").set("number", to: SQLBind(number)).where("id", .equal, SQLBind(row.id)).run()
-            try ctx.audit("create", entity: "project", id: String(row.id), after: ProjectSnapshot(i, district: districtID))
-            return row.id
-        }
+        struct R: Decodable { let id: Int }
+        let tmp = "tmp-\(UUID().uuidString)"
+        guard let row = try await ctx.sql.insert(into: "projects")
+            .columns("number", "programme", "year", "region_iso", "district_id", "settlement", "name", "object_type", "work_type", "state",
+                     "cost_total", "cost_national_fund", "cost_republican", "cost_local", "cost_cofinancing", "domestic_cost", "design_docs", "expertise_passed",
+                     "starts_on", "ends_on", "jobs_created", "permanent_jobs", "average_wage", "version", "created_by", "created_at")
+            .values(SQLBind(tmp), SQLBind(i.programme.rawValue), SQLBind(starts.year), SQLBind(region), SQLBind(districtID), SQLBind(i.settlement.trimmingCharacters(in: .whitespaces)),
+                    SQLBind(i.name.trimmingCharacters(in: .whitespaces)), SQLBind(i.objectType!.rawValue), SQLBind(i.workType!.rawValue), SQLBind(ProjectState.draft.rawValue),
+                    SQLBind(i.total.tiyn), SQLBind(i.nationalFund.tiyn), SQLBind(i.republican.tiyn), SQLBind(i.localBudget.tiyn), SQLBind(i.cofinancing.tiyn), SQLBind(i.domesticCost?.tiyn),
+                    SQLBind(i.designDocs), SQLBind(i.expertisePassed), SQLBind(starts.iso), SQLBind(ends.iso), SQLBind(i.jobsCreated), SQLBind(i.permanentJobs), SQLBind(i.averageWage?.tiyn),
+                    SQLBind(1), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now)))
+            .returning("id").first(decoding: R.self) else { throw StoreError.conflict("project not created") }
+        let number = "IP-\(region)-\(starts.year)-\(String(format: "%06d", row.id))"
+        try await ctx.sql.update("projects").set("number", to: SQLBind(number)).set("external_ref", to: SQLBind(externalRef)).where("id", .equal, SQLBind(row.id)).run()
+        try ctx.audit("create", entity: "project", id: String(row.id), after: ProjectSnapshot(i, district: districtID))
+        return row.id
     }
 
     /// The akimat changes its draft (a project returned by the coordinator comes back as a draft).

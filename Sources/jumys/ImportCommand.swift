@@ -10,7 +10,7 @@ import Logging
 /// go to an error report; the same file again adds nothing; a run that was killed resumes where it stopped.
 struct ImportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "import",
-        abstract: "Import persons, vacancies or labour contracts from a CSV or XLSX file.",
+        abstract: "Import persons, vacancies, labour contracts, projects or monthly progress from a CSV or XLSX file.",
         discussion: "KIND is one of: \(ImportKind.allCases.map(\.rawValue).joined(separator: ", ")). The columns each kind reads are in the README (API) and on the page /imports.")
 
     @ArgumentParser.Argument(help: "What the file holds") var kind: String

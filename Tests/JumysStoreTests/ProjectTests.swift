@@ -218,6 +218,50 @@ import Testing
         }
     }
 
+    @Test func projectsAndTheirMonthlyProgressImportOnce() async throws {
+        try await withCases { f in
+            let akimat = try await f.user("akimat.KZ-35"), contractor = try await f.user("contractor.KZ-35")
+            let imports = ImportStore(store: f.store)
+            let projectsFile = """
+            external_ref;programme;district;settlement;name;object_type;work_type;cost_republican;cost_local;domestic_cost;design_docs;expertise_passed;starts_on;ends_on;jobs_created;permanent_jobs;average_wage
+            AK-1;roadmap;350300000;Топар;Ремонт школы;social_cultural;repair;200000000;10000000;200000000;yes;yes;2021-06-01;2021-11-30;25;2;150000
+            AK-2;ep2020_dir4;350300000;Топар;Сети водоснабжения;utility_networks;new_construction;90 000 000;;;yes;yes;2021-06-01;2021-12-31;12;1;140000
+            AK-3;roadmap;350300000;Топар;Без стоимости;bridges;repair;;;;no;no;2021-06-01;2021-05-01;;;
+            """
+            let job = try await imports.run(try await imports.submit(.projects, fileName: "p.csv", data: Data(projectsFile.utf8), by: akimat).job.id)
+            let jobErrors = try await imports.errors(of: job.id).map { "\($0.row):\($0.column):\($0.code)" }
+            #expect(job.added == 2 && job.failed == 1, "\(jobErrors)")
+            let errs = Set(try await imports.errors(of: job.id).map { "\($0.row):\($0.column):\($0.code)" })
+            #expect(errs.isSuperset(of: ["4:object_type:choose_from_list", "4:ends_on:end_before_start"]), "\(errs)")
+            struct P: Decodable { let state: String; let external_ref: String?; let created_by: String }
+            let drafts = try await f.store.sql.raw("SELECT state, external_ref, created_by FROM projects WHERE external_ref IS NOT NULL ORDER BY id").all(decoding: P.self)
+            #expect(drafts.map(\.external_ref) == ["AK-1", "AK-2"] && drafts.allSatisfy { $0.state == "draft" && $0.created_by == "akimat.kz-35" })
+            let again = try await imports.run(try await imports.submit(.projects, fileName: "p2.csv", data: Data((projectsFile + "\n").utf8), by: akimat).job.id)
+            #expect(again.added == 0 && again.present == 2)
+            await #expect(throws: FieldErrors.self) { try await imports.submit(.projects, fileName: "p.csv", data: Data(projectsFile.utf8), by: contractor) }
+            // The contractor's monthly progress for a project in works.
+            let id = try await approved(f)
+            struct N: Decodable { let number: String }
+            let number = try #require(try await f.store.sql.raw("SELECT number FROM projects WHERE id = \(bind: id)").first(decoding: N.self)).number
+            let progressFile = """
+            project,month,work_done_percent,work_done_amount,jobs_filled,jobs_by_referral,referred_avg_wage
+            \(number),2021-04,12,48000000,20,4,120000
+            \(number),2021-04,12,48000000,20,4,120000
+            \(number),2021-05,20,80000000,20,4,120000
+            IP-NONE,2021-04,12,1,1,0,
+            \(number),2021-03,abc,1,2,3,
+            """
+            let p = try await imports.run(try await imports.submit(.progress, fileName: "r.csv", data: Data(progressFile.utf8), by: contractor).job.id)
+            #expect(p.added == 1 && p.present == 1 && p.failed == 3)
+            let perrs = Set(try await imports.errors(of: p.id).map { "\($0.row):\($0.column):\($0.code)" })
+            #expect(perrs == ["4:month:project_report_month", "5:project:choose_from_list", "6:work_done_percent:project_percent_invalid"], "\(perrs)")
+            #expect(try await ProjectStore(store: f.store).reports(of: id).map(\.state) == ["submitted"])
+            // Another contractor's rows for this project are refused, and it learns nothing more.
+            let other = try await imports.run(try await imports.submit(.progress, fileName: "x.csv", data: Data(progressFile.replacingOccurrences(of: "2021-04", with: "2021-06").utf8), by: try await f.user("contractor.demo")).job.id)
+            #expect(other.added == 0)
+        }
+    }
+
     @Test func progressReportsAreDueByTheTenthAndSavingsNeedTheWorkingGroupAndTheCommission() async throws {
         try await withCases { f in
             let contractor = try await f.user("contractor.KZ-35"), akimat = try await f.user("akimat.KZ-35"), wg = try await f.user("working-group")
