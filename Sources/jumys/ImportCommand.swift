@@ -62,7 +62,7 @@ struct ImportCommand: AsyncParsableCommand {
         if !submitted.existing || !job.isFinished { print(String(format: "%.1f s, %.0f rows/s", seconds, Double(job.rows_total) / max(seconds, 0.001))) }
         if job.failed > 0 {
             let path = errors ?? file + ".errors.csv"
-            FileManager.default.createFile(atPath: path, contents: nil)
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
             guard let h = FileHandle(forWritingAtPath: path) else { throw RulesBoot.fail("\(path): cannot be written") }
             try await ImportReport.write(job: job.id, imports: imports, translator: translator, lang: lang) { h.write(Data($0.utf8)) }
             try h.close()
