@@ -7,7 +7,7 @@ import SQLKit
 public enum ExportKind: String, CaseIterable, Sendable {
     case persons, vacancies
     case labourContracts = "labour-contracts"
-    case projects, progress
+    case projects, progress, loans
 
     /// Whether the user may export this kind at all (rows are still limited to their scope).
     public func allowed(for user: UserContext) -> Bool {
@@ -18,6 +18,12 @@ public enum ExportKind: String, CaseIterable, Sendable {
         default: return true
         }
     }
+}
+
+/// The filters of a list page that an export keeps (each optional; rows stay within the user's scope).
+public struct ExportFilter: Sendable, Equatable {
+    public var region: String?, district: Int?, state: String?
+    public init(region: String? = nil, district: Int? = nil, state: String? = nil) { self.region = region; self.district = district; self.state = state }
 }
 
 /// A value of an exported cell, typed so that a spreadsheet gets numbers, amounts and dates as such.
@@ -67,13 +73,20 @@ public struct ExportStore: Sendable {
                     Column(name: "work_done_amount", sql: "x.work_done_amount", kind: .money), Column(name: "jobs_filled", sql: "x.jobs_filled", kind: .int),
                     Column(name: "jobs_by_referral", sql: "x.jobs_by_referral", kind: .int), Column(name: "referred_avg_wage", sql: "x.referred_avg_wage", kind: .money),
                     Column(name: "state", sql: "x.state", kind: .text), Column(name: "due_on", sql: "x.due_on", kind: .date), Column(name: "submitted_on", sql: "x.contractor_submitted_on", kind: .date)]
+        case .loans:
+            return [Column(name: "number", sql: "l.number", kind: .text), Column(name: "kind", sql: "l.kind", kind: .text), Column(name: "lender_bin", sql: "o.bin", kind: .text),
+                    Column(name: "region", sql: "l.region_iso", kind: .text), Column(name: "district", sql: "d.kato", kind: .text), Column(name: "borrower_kind", sql: "l.borrower_kind", kind: .text),
+                    Column(name: "borrower_id", sql: "l.borrower_id", kind: .text), Column(name: "borrower_name", sql: "l.borrower_name", kind: .text), Column(name: "purpose", sql: "l.purpose", kind: .text),
+                    Column(name: "amount", sql: "l.amount", kind: .money), Column(name: "term_months", sql: "l.term_months", kind: .int), Column(name: "rate", sql: "l.rate", kind: .decimal),
+                    Column(name: "contract_on", sql: "l.contract_on", kind: .date), Column(name: "disbursed", sql: "l.disbursed", kind: .money), Column(name: "jobs_promised", sql: "l.jobs_promised", kind: .int),
+                    Column(name: "state", sql: "l.state", kind: .text)]
         }
     }
 
     public static func header(_ k: ExportKind) -> [String] { columns(k).map(\.name) }
 
     /// The query of one page after `after` (an id of the kind's main table), in the user's scope.
-    func page(_ k: ExportKind, user: UserContext, after: Int) -> SQLSelectBuilder {
+    func page(_ k: ExportKind, user: UserContext, filter: ExportFilter, after: Int) -> SQLSelectBuilder {
         let sql = store.sql
         let (table, alias): (String, String)
         var q: SQLSelectBuilder
@@ -83,6 +96,7 @@ public struct ExportStore: Sendable {
         case .labourContracts: (table, alias) = ("labour_contracts", "c")
         case .projects: (table, alias) = ("projects", "p")
         case .progress: (table, alias) = ("project_reports", "x")
+        case .loans: (table, alias) = ("loans", "l")
         }
         q = sql.select().column(SQLColumn("id", table: alias), as: "_id")
         for c in Self.columns(k) { q = q.column(SQLRaw(c.sql), as: c.name) }
@@ -107,17 +121,33 @@ public struct ExportStore: Sendable {
         case .progress:
             join("projects", "p", "p.id = x.project_id")
             if case .organisation = user.scope { q = q.where(SQLColumn("organisation_id", table: "x"), .equal, SQLBind(org)) } else { q = Registry.restrict(q, scope: user.scope, table: "p") }
+        case .loans:
+            join("organisations", "o", "o.id = l.lender_id"); join("districts", "d", "d.id = l.district_id")
+            if case .organisation = user.scope { q = q.where(SQLColumn("lender_id", table: "l"), .equal, SQLBind(org)) } else { q = Registry.restrict(q, scope: user.scope, table: "l") }
         }
+        // The list page's filters: the table that holds the territory and the state of each kind.
+        let (place, stateTable): (String, String?)
+        switch k {
+        case .persons: (place, stateTable) = ("p", nil)
+        case .vacancies: (place, stateTable) = ("v", "v")
+        case .labourContracts: (place, stateTable) = ("r", nil)
+        case .projects: (place, stateTable) = ("p", "p")
+        case .progress: (place, stateTable) = ("p", "x")
+        case .loans: (place, stateTable) = ("l", "l")
+        }
+        if let r = filter.region { q = q.where(SQLColumn("region_iso", table: place), .equal, SQLBind(r)) }
+        if let d = filter.district { q = q.where(SQLColumn("district_id", table: place), .equal, SQLBind(d)) }
+        if let s = filter.state, let t = stateTable { q = q.where(SQLColumn("state", table: t), .equal, SQLBind(s)) }
         return q.where(SQLColumn("id", table: alias), .greaterThan, SQLBind(after)).orderBy(SQLColumn("id", table: alias)).limit(Self.pageSize)
     }
 
     /// Every row of the kind in the user's scope, a page at a time, to `each`.
-    public func stream(_ k: ExportKind, for user: UserContext, _ each: ([[ExportValue]]) async throws -> Void) async throws {
+    public func stream(_ k: ExportKind, for user: UserContext, filter: ExportFilter = ExportFilter(), _ each: ([[ExportValue]]) async throws -> Void) async throws {
         guard k.allowed(for: user) else { throw StoreError.notFound }
         let columns = Self.columns(k)
         var after = 0
         while true {
-            let rows = try await page(k, user: user, after: after).all()
+            let rows = try await page(k, user: user, filter: filter, after: after).all()
             var out: [[ExportValue]] = []
             out.reserveCapacity(rows.count)
             for r in rows {

@@ -2,6 +2,7 @@ import Foundation
 import JumysDomain
 import JumysStore
 import NIOCore
+import Plot
 import Vapor
 
 /// Bulk export (`/exports/persons.csv`, `/exports/projects.xlsx`, …): every row the user may see, streamed. CSV goes
@@ -41,6 +42,7 @@ struct ExportRoutes: RouteCollection {
         guard kind.allowed(for: user) else { throw Abort(.forbidden) }
         let exports = ExportStore(store: req.jumys.store)
         let header = ExportStore.header(kind)
+        let filter = try Self.filter(req)
         let name = "\(kind.rawValue)-\(req.jumys.store.today().iso).\(parts[1])"
         if parts[1] == "csv" {
             let res = Response(status: .ok)
@@ -49,7 +51,7 @@ struct ExportRoutes: RouteCollection {
             res.body = .init(asyncStream: { writer in
                 do {
                     try await writer.write(.buffer(ByteBuffer(string: "\u{FEFF}" + header.map(PaymentList.csvField).joined(separator: ",") + "\r\n")))
-                    try await exports.stream(kind, for: user) { rows in
+                    try await exports.stream(kind, for: user, filter: filter) { rows in
                         var chunk = ""
                         for r in rows { chunk += r.map { PaymentList.csvField(Self.text($0)) }.joined(separator: ",") + "\r\n" }
                         try await writer.write(.buffer(ByteBuffer(string: chunk)))
@@ -64,7 +66,7 @@ struct ExportRoutes: RouteCollection {
             let x = try XLSXWriter(url: url)
             try x.beginSheet(kind.rawValue, columnWidths: header.map { _ in 16 })
             x.header(header)
-            try await exports.stream(kind, for: user) { rows in for r in rows { x.row(r.map(Self.cell)) } }
+            try await exports.stream(kind, for: user, filter: filter) { rows in for r in rows { x.row(r.map(Self.cell)) } }
             try x.finish()
         } catch {
             try? FileManager.default.removeItem(at: url)
@@ -75,6 +77,35 @@ struct ExportRoutes: RouteCollection {
         }
         res.headers.replaceOrAdd(name: .contentDisposition, value: "attachment; filename=\"\(name)\"")
         return res
+    }
+
+    /// `?region=KZ-35&district=12&state=in_works`, as the list pages filter; a bad value answers 422.
+    static func filter(_ req: Request) throws -> ExportFilter {
+        var f = ExportFilter()
+        if let r = try? req.query.get(String.self, at: "region"), !r.isEmpty {
+            guard let code = RegionCode(r), code.isKnown else { throw Abort(.unprocessableEntity, reason: "region") }
+            f.region = code.iso
+        }
+        if let d = try? req.query.get(String.self, at: "district"), !d.isEmpty {
+            guard let n = Int(d) else { throw Abort(.unprocessableEntity, reason: "district") }
+            f.district = n
+        }
+        if let s = try? req.query.get(String.self, at: "state"), !s.isEmpty {
+            guard s.count <= 40, s.allSatisfy({ $0.isLetter || $0 == "_" }) else { throw Abort(.unprocessableEntity, reason: "state") }
+            f.state = s
+        }
+        return f
+    }
+
+    /// "Download: CSV · XLSX" for a list page, keeping its filters.
+    static func links(_ ctx: PageContext, _ kind: ExportKind, _ filter: ExportFilter) -> Node<HTML.BodyContext> {
+        var q: [String] = []
+        if let r = filter.region { q.append("region=\(r)") }
+        if let d = filter.district { q.append("district=\(d)") }
+        if let s = filter.state { q.append("state=\(s)") }
+        let query = q.isEmpty ? "" : "?" + q.joined(separator: "&")
+        return .p(.class("downloads"), .text(ctx.t("export.download") + ": "),
+                  .a(.href("/exports/\(kind.rawValue).csv\(query)"), .text("CSV")), .text(" · "), .a(.href("/exports/\(kind.rawValue).xlsx\(query)"), .text("XLSX")))
     }
 
     static func text(_ v: ExportValue) -> String {

@@ -45,6 +45,7 @@ struct LabourRoutes: RouteCollection {
         let canAdd = user.canWrite && (user.role == .caseworker || user.role == .contractor || user.role == .administrator)
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("vacancies.title"),
             .h1(.text(ctx.t("vacancies.title"))),
+            ExportRoutes.links(ctx, .vacancies, ExportFilter(region: region, state: "open")),
             canAdd ? .p(.a(.class("button"), .href("/vacancies/new"), .text(ctx.t("vacancies.new")))) : .empty,
             .form(.method(.get), .action("/vacancies"), .class("panel filters"),
                 k.text("region", ctx.t("person.region"), hint: "KZ-71"), k.text("isco", ctx.t("vacancies.isco"), hint: ctx.t("vacancies.isco.hint")),

@@ -225,6 +225,7 @@ struct LoanRoutes: RouteCollection {
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("loans.title"),
             .h1(.text(ctx.t("loans.title"))),
             .p(.class("lead"), .text(ctx.t("loans.lead"))),
+            ExportRoutes.links(ctx, .loans, ExportFilter(state: state?.rawValue)),
             .p(user.role == .lender ? .a(.href("/loans/new"), .class("button"), .text(ctx.t("loans.new"))) : .empty, .text(" "),
                .a(.href("/loans/reports"), .text(ctx.t("loans.reports"))), .text(" · "), .a(.href("/credits"), .text(ctx.t("credits.title")))),
             .form(.method(.get), .action("/loans"), .class("filters"),

@@ -124,6 +124,7 @@ struct ProjectRoutes: RouteCollection {
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("projects.title"),
             .h1(.text(ctx.t("projects.title"))),
             .p(.class("lead"), .text(ctx.t("projects.lead"))),
+            ExportRoutes.links(ctx, .projects, ExportFilter(region: q.region, district: q.district, state: q.state?.rawValue)),
             .p(.a(.href("/projects/board"), .text(ctx.t("board.title"))), .text(" · "), .a(.href("/projects/ranking"), .text(ctx.t("ranking.title"))), .text(" · "),
                .a(.href("/limits"), .text(ctx.t("limits.title"))), .text(" · "),
                .a(.href("/projects/print" + (q.region.map { "?region=\($0)" } ?? "")), .text(ctx.t("projects.print"))),

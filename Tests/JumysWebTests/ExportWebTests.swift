@@ -42,6 +42,20 @@ import VaporTesting
             #expect(try await contractor.request(.GET, "/exports/persons.csv").status == .forbidden)
             #expect(try await contractor.request(.GET, "/exports/projects.csv").status == .ok)
             for k in ExportKind.allCases { #expect(try await admin.request(.GET, "/exports/\(k.rawValue).csv").status == .ok) }
+            // A list page's filters carry into its download (the projects page's region); a filter keeps only its rows.
+            let projects = try await admin.request(.GET, "/projects?region=KZ-35")
+            #expect(projects.body.contains("/exports/projects.csv?region=KZ-35") && projects.body.contains("/exports/projects.xlsx?region=KZ-35"))
+            let filtered = try TableFile.read(try await admin.request(.GET, "/exports/persons.csv?region=KZ-15").bytes)
+            let regionColumn = try #require(filtered.header.firstIndex(of: "region"))
+            #expect(!filtered.rows.isEmpty && filtered.rows.allSatisfy { $0[regionColumn] == "KZ-15" } && total > filtered.rows.count)
+            #expect(try await admin.request(.GET, "/exports/projects.csv?region=KZ-99").status == .unprocessableEntity)
+            #expect(try await admin.request(.GET, "/people").body.contains("/exports/persons.csv"))
+            // A lender's loans export holds its own loans only.
+            let lender = Browser(app)
+            try await lender.signIn("lender.demo")
+            let lenderID = try #require(try await Directory(store: store).credentials(login: "lender.demo")?.user.organisationID)
+            let own = try #require(try await store.sql.raw("SELECT COUNT(*) AS n FROM loans WHERE lender_id = \(bind: lenderID)").first(decoding: N.self)).n
+            #expect(try TableFile.read(try await lender.request(.GET, "/exports/loans.csv").bytes).rows.count == own)
             #expect(try await admin.request(.GET, "/exports/horses.csv").status == .notFound)
             #expect(try await admin.request(.GET, "/exports/persons.pdf").status == .notFound)
         }
