@@ -161,9 +161,15 @@ public struct CaseStore: Sendable {
         return try await q.first(decoding: ApplicationRow.self)
     }
 
-    public func applications(scope: Scope, states: [ApplicationState]? = nil, limit: Int = 200, after: Int? = nil) async throws -> [ApplicationRow] {
+    /// Applications in the scope, by id, filtered by state, place and the day they were submitted (both ends included).
+    public func applications(scope: Scope, states: [ApplicationState]? = nil, region: String? = nil, district: Int? = nil, submittedFrom: CivilDate? = nil,
+                             submittedTo: CivilDate? = nil, limit: Int = 200, after: Int? = nil) async throws -> [ApplicationRow] {
         var q = Registry.restrict(store.sql.select().column("*").from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a"))), scope: scope, table: "a")
         if let states { q = q.where(SQLColumn("state", table: "a"), .in, SQLBind.group(states.map(\.rawValue))) }
+        if let region { q = q.where(SQLColumn("region_iso", table: "a"), .equal, SQLBind(region)) }
+        if let district { q = q.where(SQLColumn("district_id", table: "a"), .equal, SQLBind(district)) }
+        if let submittedFrom { q = q.where(SQLColumn("submitted_on", table: "a"), .greaterThanOrEqual, SQLBind(submittedFrom.iso)) }
+        if let submittedTo { q = q.where(SQLColumn("submitted_on", table: "a"), .lessThanOrEqual, SQLBind(submittedTo.iso)) }
         if let after { q = q.where(SQLColumn("id", table: "a"), .greaterThan, SQLBind(after)) }
         return try await q.orderBy(SQLColumn("id", table: "a")).limit(limit).all(decoding: ApplicationRow.self)
     }

@@ -73,9 +73,11 @@ public struct Registry: Sendable {
     }
 
     /// Searches by IIN (whole or its leading digits) or by name words, in the scope, by id order.
-    public func search(_ text: String?, scope: Scope, cursor: String?, limit: Int) async throws -> Page<PersonView> {
+    public func search(_ text: String?, scope: Scope, cursor: String?, limit: Int, region: String? = nil, district: Int? = nil) async throws -> Page<PersonView> {
         let limit = max(1, min(limit, Self.maxPageSize))
         var q = base(store.sql, scope: scope)
+        if let region { q = q.where(SQLColumn("region_iso", table: "p"), .equal, SQLBind(region)) }
+        if let district { q = q.where(SQLColumn("district_id", table: "p"), .equal, SQLBind(district)) }
         let term = (text ?? "").trimmingCharacters(in: .whitespaces)
         if !term.isEmpty {
             if term.allSatisfy(\.isNumber) {

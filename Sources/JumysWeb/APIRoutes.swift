@@ -58,10 +58,10 @@ struct APIRoutes: RouteCollection {
         let user = try req.requireUser()
         let q = try? req.query.get(String.self, at: "q")
         let cursor = try? req.query.get(String.self, at: "cursor")
-        let limit = (try? req.query.get(Int.self, at: "limit")) ?? 50
-        guard (1...Registry.maxPageSize).contains(limit) else { throw Abort(.unprocessableEntity, reason: "limit must be from 1 to \(Registry.maxPageSize)") }
+        let limit = try LabourAPIRoutes.limit(req, max: Registry.maxPageSize)
+        let filter = try ListFilter(req)
         do {
-            let page = try await req.jumys.registry.search(q, scope: user.scope, cursor: cursor, limit: limit)
+            let page = try await req.jumys.registry.search(q, scope: user.scope, cursor: cursor, limit: limit, region: filter.region, district: filter.district)
             return ListJSON(items: page.items.map(PersonJSON.init), next_cursor: page.nextCursor)
         } catch let e as StoreError {
             throw Abort(.unprocessableEntity, reason: e.description)
@@ -92,6 +92,29 @@ enum Versions {
         guard wanted.contains("*") || wanted.contains(etag(version)) else {
             throw Abort(.conflict, reason: "If-Match: the record is at version \(version) now; read it again")
         }
+    }
+}
+
+/// The place and date filters of the API's lists: `region` (ISO code), `district_id`, and a range of days; a value
+/// that does not read is refused with 422 naming it, never ignored.
+struct ListFilter {
+    var region: String?, district: Int?, from: CivilDate?, to: CivilDate?
+
+    init(_ req: Request, from fromName: String? = nil, to toName: String? = nil) throws {
+        if let r = try? req.query.get(String.self, at: "region") {
+            guard let code = RegionCode(r), code.isKnown else { throw Abort(.unprocessableEntity, reason: "region: not a region's ISO code") }
+            region = code.iso
+        }
+        if let d = try? req.query.get(String.self, at: "district_id") {
+            guard let n = Int(d) else { throw Abort(.unprocessableEntity, reason: "district_id: not a number") }
+            district = n
+        }
+        func day(_ name: String?) throws -> CivilDate? {
+            guard let name, let t = try? req.query.get(String.self, at: name) else { return nil }
+            guard let d = CivilDate(iso: t) else { throw Abort(.unprocessableEntity, reason: "\(name): not a date YYYY-MM-DD") }
+            return d
+        }
+        from = try day(fromName); to = try day(toName)
     }
 }
 

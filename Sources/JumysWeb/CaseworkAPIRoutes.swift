@@ -93,8 +93,8 @@ struct CaseworkAPIRoutes: RouteCollection {
 
     @Sendable func listApplications(req: Request) async throws -> Response {
         let user = try req.requireUser()
-        let limit = (try? req.query.get(Int.self, at: "limit")) ?? 50
-        guard (1...200).contains(limit) else { throw Abort(.unprocessableEntity, reason: "limit must be from 1 to 200") }
+        let limit = try LabourAPIRoutes.limit(req)
+        let filter = try ListFilter(req, from: "submitted_from", to: "submitted_to")
         var states: [ApplicationState]? = nil
         if let s = try? req.query.get(String.self, at: "state") {
             guard let st = ApplicationState(rawValue: s) else { throw Abort(.unprocessableEntity, reason: "state: one of \(ApplicationState.allCases.map(\.rawValue).joined(separator: ", "))") }
@@ -105,7 +105,8 @@ struct CaseworkAPIRoutes: RouteCollection {
             guard let v = Int(c) else { throw Abort(.unprocessableEntity, reason: "cursor: not a cursor this list gave") }
             after = v
         }
-        let rows = try await CaseStore(store: req.jumys.store).applications(scope: user.scope, states: states, limit: limit + 1, after: after)
+        let rows = try await CaseStore(store: req.jumys.store).applications(scope: user.scope, states: states, region: filter.region, district: filter.district,
+                                                                                 submittedFrom: filter.from, submittedTo: filter.to, limit: limit + 1, after: after)
         let page = Array(rows.prefix(limit))
         let next: RuleOutput = rows.count > limit ? .text(String(page.last!.id)) : .text("")
         return JSONText.response(RuleOutput.object([("items", .list(page.map { Self.applicationJSON($0, contractID: nil) })), ("next_cursor", next)]).json
