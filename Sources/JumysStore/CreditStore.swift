@@ -216,7 +216,11 @@ public struct CreditStore: Sendable {
 
     public struct LoanFilter: Sendable {
         public var region: String?, state: LoanState?, kind: LoanKind?
-        public init(region: String? = nil, state: LoanState? = nil, kind: LoanKind? = nil) { self.region = region; self.state = state; self.kind = kind }
+        /// The district, and the days the loan contract was signed between (both ends included).
+        public var district: Int?, contractFrom: CivilDate?, contractTo: CivilDate?
+        public init(region: String? = nil, state: LoanState? = nil, kind: LoanKind? = nil, district: Int? = nil, contractFrom: CivilDate? = nil, contractTo: CivilDate? = nil) {
+            self.region = region; self.state = state; self.kind = kind; self.district = district; self.contractFrom = contractFrom; self.contractTo = contractTo
+        }
     }
 
     /// The newest first; or, for paging through them all (the API), by id after a cursor.
@@ -226,6 +230,9 @@ public struct CreditStore: Sendable {
         if let r = f.region { q = q.where("region_iso", .equal, SQLBind(r)) }
         if let s = f.state { q = q.where("state", .equal, SQLBind(s.rawValue)) }
         if let k = f.kind { q = q.where("kind", .equal, SQLBind(k.rawValue)) }
+        if let d = f.district { q = q.where("district_id", .equal, SQLBind(d)) }
+        if let from = f.contractFrom { q = q.where("contract_on", .greaterThanOrEqual, SQLBind(from.iso)) }
+        if let to = f.contractTo { q = q.where("contract_on", .lessThanOrEqual, SQLBind(to.iso)) }
         return try await q.orderBy("id", ascending ? .ascending : .descending).limit(limit).all(decoding: LoanRow.self)
     }
 

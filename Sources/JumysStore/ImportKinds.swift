@@ -40,7 +40,7 @@ struct VacanciesImport: Importer {
             let district = byKATO[v("district")]
             if district == nil { errors.append(FieldError("district", v("district").isEmpty ? "district_required" : "choose_from_list")) }
             // Values that do not read are passed on as missing: the form's checks name them.
-            let wage = Money(string: v("wage").replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: "."))
+            let wage = TableFile.amount(v("wage"))
             do {
                 let p = try await labour.prepareVacancy(VacancyInput(employerID: employer?.id, title: v("title"), isco: v("isco"), districtID: district?.id, wage: wage, places: Int(v("places")),
                                                                      requirements: v("requirements").nilIfEmpty, validFrom: TableFile.date(v("valid_from")),
@@ -92,7 +92,7 @@ struct LabourContractsImport: Importer {
             let starts = TableFile.date(v("starts_on")), ends = v("ends_on").isEmpty ? nil : TableFile.date(v("ends_on"))
             if starts == nil { errors.append(FieldError("starts_on", "date_invalid")) }
             if !v("ends_on").isEmpty && ends == nil { errors.append(FieldError("ends_on", "date_invalid")) }
-            let wage = Money(string: v("wage").replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: "."))
+            let wage = TableFile.amount(v("wage"))
             if wage == nil { errors.append(FieldError("wage", "amount_invalid")) }
             let measure: Measure?? = v("subsidised").isEmpty ? .some(nil) : Measure(rawValue: v("subsidised")).map { .some($0) }
             if measure == nil { errors.append(FieldError("subsidised", "choose_from_list")) }
@@ -142,9 +142,8 @@ struct ProjectsImport: Importer {
             func v(_ c: String) -> String { table.cell(row.cells, c) }
             var errors: [FieldError] = []
             func money(_ c: String, optional: Bool = true) -> Money? {
-                let t = v(c).replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: ".")
-                if t.isEmpty { return optional ? Money(tiyn: 0) : nil }
-                guard let m = Money(string: t) else { errors.append(FieldError(c, "amount_invalid")); return nil }
+                if v(c).isEmpty { return optional ? Money(tiyn: 0) : nil }
+                guard let m = TableFile.amount(v(c)) else { errors.append(FieldError(c, "amount_invalid")); return nil }
                 return m
             }
             func int(_ c: String) -> Int? {
@@ -213,9 +212,8 @@ struct ProgressImport: Importer {
             if seen.contains(key) || reported { out.append(.present); continue }
             var errors: [FieldError] = []
             func money(_ c: String) -> Money? {
-                let t = v(c).replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: ".")
-                if t.isEmpty && c == "referred_avg_wage" { return Money(tiyn: 0) }
-                guard let m = Money(string: t) else { errors.append(FieldError(c, "amount_invalid")); return nil }
+                if v(c).isEmpty && c == "referred_avg_wage" { return Money(tiyn: 0) }
+                guard let m = TableFile.amount(v(c)) else { errors.append(FieldError(c, "amount_invalid")); return nil }
                 return m
             }
             let pct = FixedDecimal(v("work_done_percent").replacingOccurrences(of: ",", with: "."))

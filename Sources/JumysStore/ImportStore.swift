@@ -404,6 +404,11 @@ extension TableFile {
         }
     }
 
+    /// An amount of tenge as people write it in a table: spaces between thousands, a comma or a dot before tiyn.
+    static func amount(_ s: String) -> Money? {
+        Money(string: s.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: "\u{00A0}", with: "").replacingOccurrences(of: ",", with: "."))
+    }
+
     /// A date cell: YYYY-MM-DD, DD.MM.YYYY, or a spreadsheet's day number.
     static func date(_ s: String) -> CivilDate? {
         if let d = CivilDate(iso: s) { return d }

@@ -350,7 +350,7 @@ public struct LabourStore: Sendable {
             guard let r = try await referralFor(number: l.referral, user: user), mayRecord(user, r) else { errors.append(FieldError("file", "line_referral_unknown", at)); continue }
             guard r.state == "issued" else { errors.append(FieldError("file", "line_referral_closed", at)); continue }
             let starts = CivilDate(iso: l.startsOn), ends = l.endsOn.isEmpty ? nil : CivilDate(iso: l.endsOn)
-            let wage = Money(string: l.wage.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ",", with: "."))
+            let wage = TableFile.amount(l.wage)
             let measure: Measure?? = l.subsidised.isEmpty ? .some(nil) : Measure(rawValue: l.subsidised).map { .some($0) }
             if starts == nil { errors.append(FieldError("file", "line_date", at.merging(["column": "starts_on"]) { $1 })) }
             if !l.endsOn.isEmpty && ends == nil { errors.append(FieldError("file", "line_date", at.merging(["column": "ends_on"]) { $1 })) }

@@ -62,6 +62,13 @@ public struct PortalStore: Sendable {
         try await store.sql.select().column("*").from("courses").orderBy("provider_id").orderBy("id").all(decoding: CourseRow.self)
     }
 
+    /// The catalogue by id, a page after a cursor.
+    public func courses(after: Int?, limit: Int) async throws -> [CourseRow] {
+        var q = store.sql.select().column("*").from("courses")
+        if let after { q = q.where("id", .greaterThan, SQLBind(after)) }
+        return try await q.orderBy("id").limit(limit).all(decoding: CourseRow.self)
+    }
+
     struct CourseSnapshot: Encodable, Sendable { let provider_id: Int; let title_ru: String; let occupation_isco: String; let months: Int; let cost: String }
 
     /// Demonstration courses of the demo provider (idempotent).

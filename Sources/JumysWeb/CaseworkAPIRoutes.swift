@@ -85,10 +85,12 @@ struct CaseworkAPIRoutes: RouteCollection {
         let user = try req.requireUser()
         guard let id = req.parameters.get("id", as: Int.self), try await CaseStore(store: req.jumys.store).person(id, scope: user.scope) != nil else { throw Abort(.notFound) }
         let cases = CaseStore(store: req.jumys.store)
-        var items: [RuleOutput] = []
+        let limit = try LabourAPIRoutes.limit(req), after = try LabourAPIRoutes.cursor(req)
         let contracts = try await cases.contractIDs(ofPerson: id)
-        for a in try await cases.applications(of: id) { items.append(Self.applicationJSON(a, contractID: contracts[a.id])) }
-        return JSONText.response(RuleOutput.object([("items", .list(items)), ("next_cursor", .text(""))]).json.replacingOccurrences(of: #""next_cursor":"""#, with: #""next_cursor":null"#))
+        // Newest first, as the person's card lists them; the cursor is the last id seen.
+        let all = try await cases.applications(of: id).filter { after == nil || $0.id < after! }
+        let page = Array(all.prefix(limit))
+        return LabourAPIRoutes.page(page.map { Self.applicationJSON($0, contractID: contracts[$0.id]) }, next: all.count > limit ? page.last.map { String($0.id) } : nil)
     }
 
     @Sendable func listApplications(req: Request) async throws -> Response {

@@ -149,7 +149,8 @@ struct FinanceAPIRoutes: RouteCollection {
         let limit = try L.limit(req), after = try L.cursor(req)
         var f = CreditStore.LoanFilter()
         if let s = try? req.query.get(String.self, at: "state") { guard let v = LoanState(rawValue: s) else { throw L.bad("state", "choose_from_list") }; f.state = v }
-        if let r = try? req.query.get(String.self, at: "region") { guard let c = RegionCode(r), c.isKnown else { throw L.bad("region", "choose_from_list") }; f.region = c.iso }
+        let place = try ListFilter(req, from: "contract_from", to: "contract_to")
+        f.region = place.region; f.district = place.district; f.contractFrom = place.from; f.contractTo = place.to
         let flag = try (try? req.query.get(String.self, at: "flag")).map { s throws -> String in
             guard ["arrears", "target_use_overdue", "jobs_overdue", "job_vacant"].contains(s) else { throw L.bad("flag", "choose_from_list") }
             return s

@@ -199,11 +199,13 @@ struct LabourAPIRoutes: RouteCollection {
 
     @Sendable func courses(req: Request) async throws -> Response {
         _ = try req.requireUser()
-        let rows = try await PortalStore(store: req.jumys.store).courses()
-        return JSONText.response(RuleOutput.object([("items", .list(rows.map { c in
+        let limit = try Self.limit(req), after = try Self.cursor(req)
+        let rows = try await PortalStore(store: req.jumys.store).courses(after: after, limit: limit + 1)
+        let page = Array(rows.prefix(limit))
+        return Self.page(page.map { c in
             .object([("id", .count(c.id)), ("provider_id", .count(c.provider_id)), ("title_kk", .text(c.title_kk)), ("title_ru", .text(c.title_ru)), ("title_en", .text(c.title_en)),
                      ("isco", .text(c.occupation_isco)), ("months", .count(c.months)), ("cost", .money(Money(tiyn: c.cost)))])
-        }))]).json)
+        }, next: rows.count > limit ? page.last.map { String($0.id) } : nil)
     }
 
     @Sendable func referToTraining(req: Request) async throws -> Response {

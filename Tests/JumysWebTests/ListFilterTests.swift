@@ -29,6 +29,19 @@ import VaporTesting
             let past = try JSONDecoder().decode(Apps.self, from: try await b.request(.GET, "/api/v1/applications?submitted_to=2100-01-01&limit=200", bearer: token).bytes)
             let unfiltered = try JSONDecoder().decode(Apps.self, from: try await b.request(.GET, "/api/v1/applications?limit=200", bearer: token).bytes)
             #expect(past.items.count == unfiltered.items.count)
+            // Loans by the day of their contract; the course catalogue and a person's applications page by cursor.
+            struct Loans: Decodable { let items: [L]; struct L: Decodable { let id: Int } }
+            #expect(try JSONDecoder().decode(Loans.self, from: try await b.request(.GET, "/api/v1/loans?contract_from=2100-01-01", bearer: token).bytes).items.isEmpty)
+            #expect(try await b.request(.GET, "/api/v1/loans?contract_to=31.12.2021", bearer: token).status == .unprocessableEntity)
+            try await PortalStore(store: store).loadDemoCourses()
+            struct Courses: Decodable { struct C: Decodable { let id: Int }; let items: [C]; let next_cursor: String? }
+            var seen: [Int] = [], cursor: String? = nil
+            repeat {
+                let page = try JSONDecoder().decode(Courses.self, from: try await b.request(.GET, "/api/v1/courses?limit=1" + (cursor.map { "&cursor=\($0)" } ?? ""), bearer: token).bytes)
+                #expect(page.items.count <= 1)
+                seen += page.items.map(\.id); cursor = page.next_cursor
+            } while cursor != nil && seen.count < 100
+            #expect(seen.count > 1 && seen == seen.sorted() && Set(seen).count == seen.count)
         }
     }
 }
