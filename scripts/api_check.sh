@@ -2,7 +2,8 @@
 # The API against its description: the OpenAPI document served by `jumys serve --demo` is validated with
 # openapi-spec-validator, then schemathesis (bounded in time) sends generated requests to every operation as the
 # administrator and as a caseworker, and fails on any 5xx response or any response the document does not allow.
-# (The examples phase is left out: schemathesis 4.32 fails inside itself generating one of our examples.)
+# (One worker and no examples phase: with two threads, Python 3.11 breaks inside schemathesis 4.32 now and then with
+# "AST constructor recursion depth mismatch" while it describes a generator, in the examples or the coverage phase.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c 'import openapi_spec_validator, schemathesis' 2>/dev/null || pip install -q openapi-spec-validator schemathesis
@@ -23,7 +24,7 @@ for login in admin caseworker.KZ-71; do
   echo "-- schemathesis as $login"
   st run "$WORK/openapi.json" --url "$BASE" -H "Authorization: Bearer $(token "$login")" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --phases coverage,fuzzing --max-examples "${API_EXAMPLES:-25}" --max-time "${API_MAX_TIME:-150}" --workers 2 \
+    --phases coverage,fuzzing --max-examples "${API_EXAMPLES:-25}" --max-time "${API_MAX_TIME:-150}" --workers 1 \
     --exclude-operation-id createToken --seed 20201 --no-color --request-timeout 20 --suppress-health-check all \
     --report junit --report-dir "$WORK/report-$login" || status=1
 done

@@ -1,4 +1,5 @@
 import Foundation
+import JumysRules
 import JumysStore
 import Logging
 import Prometheus
@@ -286,6 +287,13 @@ struct JumysErrorMiddleware: AsyncMiddleware {
                 status = .notFound
             } else if error is DecodingError {
                 status = .unprocessableEntity
+            } else if let e = error as? ParameterMissing {
+                // A date the rules are not in force on (a payroll month before the programme): the input is at fault.
+                status = .unprocessableEntity
+                reason = e.description
+            } else if let e = error as? RuleInputError {
+                status = .unprocessableEntity
+                reason = e.description
             } else {
                 status = .internalServerError
                 // The error's text may contain values; log its type and the request id only.

@@ -45,3 +45,14 @@ import VaporTesting
         }
     }
 }
+
+/// Inputs the rules cannot answer (a date before they were in force) are the caller's to correct: 422, not 500.
+@Suite struct RulesOutOfForceTests {
+    @Test func aPayrollMonthBeforeTheProgrammeIs422() async throws {
+        try await withJumys(persons: 0) { app, _ in
+            let token = try await apiToken(app, "admin")
+            let r = try await Browser(app).request(.POST, "/api/v1/payroll/2007-02/run", bearer: token)
+            #expect(r.status == .unprocessableEntity && r.headers.contentType?.subType == "problem+json" && r.body.contains("2007-02"))
+        }
+    }
+}
