@@ -12,6 +12,8 @@ struct VacanciesImport: Importer {
     static let required = ["external_ref", "employer_bin", "title", "isco", "district", "wage", "places", "valid_from", "valid_until"]
     static let columns = required + ["requirements"]
     let store: Store
+    /// The districts by KATO code, read once for the run.
+    let byKATO: [String: DistrictRecord]
     var labour: LabourStore { LabourStore(store: store) }
 
     struct Item: Sendable { let vacancy: LabourStore.PreparedVacancy; let ref: String }
@@ -20,8 +22,6 @@ struct VacanciesImport: Importer {
         let bins = Set(rows.map { table.cell($0.cells, "employer_bin") })
         let orgs = try await OrganisationRecord.query(on: store.db).filter(\.$bin ~~ Array(bins)).all()
         let byBIN = Dictionary(orgs.compactMap { o in o.bin.map { ($0, o) } }, uniquingKeysWith: { a, _ in a })
-        let districts = try await DistrictRecord.query(on: store.db).all()
-        let byKATO = Dictionary(districts.map { ($0.kato, $0) }, uniquingKeysWith: { a, _ in a })
         // References already stored for these employers, in one query.
         struct R: Decodable { let employer_id: Int; let external_ref: String }
         let ids = orgs.compactMap(\.id)
@@ -73,9 +73,11 @@ struct LabourContractsImport: Importer {
     static let required = ["referral_number", "position", "starts_on", "wage"]
     static let columns = required + ["ends_on", "subsidised"]
     let store: Store
+    /// The rules a hire on a project's vacancy is checked with (E6, E7), read once for the run.
+    let env: RulesEnvironment
     var labour: LabourStore { LabourStore(store: store) }
 
-    struct Item: Sendable { let referral: LabourStore.ReferralRow; let outcome: ReferralOutcome; let rules: RulesEnvironment? }
+    struct Item: Sendable { let referral: LabourStore.ReferralRow; let outcome: ReferralOutcome }
 
     func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
         var seen = Set<String>()
@@ -101,18 +103,15 @@ struct LabourContractsImport: Importer {
             let problems = LabourStore.validate(outcome, referral: r, by: user)
             guard problems.isEmpty else { out.append(.bad(problems)); continue }
             seen.insert(number)
-            out.append(.add(Item(referral: r, outcome: outcome, rules: nil)))
+            out.append(.add(Item(referral: r, outcome: outcome)))
         }
-        // The rules a hire on a project's vacancy is checked with, read once for the batch (outside its transaction).
-        let referrals: [LabourStore.ReferralRow] = out.compactMap { if case .add(let i) = $0 { return i.referral } else { return nil } }
-        let rules = try await labour.projectRules(nil, for: referrals)
-        return out.map { if case .add(let i) = $0 { return .add(Item(referral: i.referral, outcome: i.outcome, rules: rules)) } else { return $0 } }
+        return out
     }
 
     func write(_ ctx: WriteContext, _ items: [Item], user: UserContext) async throws -> [Int] {
         guard !items.isEmpty else { return [] }
         let today = CivilDate(kazakhstanAt: ctx.now)
-        for i in items { try await labour.apply(ctx, i.referral, i.outcome, today: today, env: i.rules) }
+        for i in items { try await labour.apply(ctx, i.referral, i.outcome, today: today, env: env) }
         return items.map(\.referral.id)
     }
 }
@@ -127,13 +126,14 @@ struct ProjectsImport: Importer {
     static let columns = required + ["cost_national_fund", "cost_republican", "cost_local", "cost_cofinancing", "domestic_cost", "design_docs", "expertise_passed",
                                      "jobs_created", "permanent_jobs", "average_wage"]
     let store: Store
+    /// The districts by KATO code, read once for the run.
+    let byKATO: [String: DistrictRecord]
     var projects: ProjectStore { ProjectStore(store: store) }
 
     struct Item: Sendable { let input: ProjectInput; let district: DistrictRecord; let ref: String }
 
     func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
         guard try await projects.body(of: user) == .akimat else { return rows.map { _ in .bad([FieldError("name", "project_not_your_body")]) } }
-        let byKATO = Dictionary(try await DistrictRecord.query(on: store.db).all().map { ($0.kato, $0) }, uniquingKeysWith: { a, _ in a })
         struct R: Decodable { let region_iso: String; let external_ref: String }
         var known = Set(try await store.sql.select().columns("region_iso", "external_ref").from("projects")
             .where("external_ref", .in, SQLBind.group(rows.map { table.cell($0.cells, "external_ref") })).all(decoding: R.self).map { "\($0.region_iso)|\($0.external_ref)" })
@@ -193,12 +193,13 @@ struct ProgressImport: Importer {
     static let required = ["project", "month", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral"]
     static let columns = required + ["referred_avg_wage"]
     let store: Store
+    /// The rules the reports' due dates come from, read once for the run.
+    let env: RulesEnvironment
     var projects: ProjectStore { ProjectStore(store: store) }
 
     typealias Item = ProjectStore.PreparedReport
 
     func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
-        let env = try await RulesStore(store: store).environment(files: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
         struct P: Decodable { let id: Int; let number: String }
         let ids = Dictionary(try await store.sql.select().columns("id", "number").from("projects").where("number", .in, SQLBind.group(rows.map { table.cell($0.cells, "project") }))
             .all(decoding: P.self).map { ($0.number, $0.id) }, uniquingKeysWith: { a, _ in a })

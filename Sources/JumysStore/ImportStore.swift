@@ -2,6 +2,7 @@ import Crypto
 import FluentKit
 import Foundation
 import JumysDomain
+import JumysRules
 import SQLKit
 #if canImport(Glibc)
 import Glibc
@@ -299,13 +300,25 @@ public struct ImportStore: Sendable {
             try await finish(id, owner: owner, problem: e.errors.first?.code ?? "file_unreadable")
             return try await job(id)!
         }
+        // Reference data every batch needs, read once for the run (not once a batch).
+        let districts = try await DistrictRecord.query(on: store.db).all()
+        let byKATO = Dictionary(districts.map { ($0.kato, $0) }, uniquingKeysWith: { a, _ in a })
+        func rules() async throws -> RulesEnvironment {
+            try await RulesStore(store: store).environment(files: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
+        }
         let complete: Bool
         switch ImportKind(rawValue: j.kind) {
-        case .persons: complete = try await batches(j, table: table, importer: PersonsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
-        case .vacancies: complete = try await batches(j, table: table, importer: VacanciesImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
-        case .labourContracts: complete = try await batches(j, table: table, importer: LabourContractsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
-        case .projects: complete = try await batches(j, table: table, importer: ProjectsImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
-        case .progress: complete = try await batches(j, table: table, importer: ProgressImport(store: store), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .persons:
+            let importer = PersonsImport(store: store, byKATO: byKATO, byID: Dictionary(uniqueKeysWithValues: districts.map { ($0.id!, $0) }))
+            complete = try await batches(j, table: table, importer: importer, user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .vacancies:
+            complete = try await batches(j, table: table, importer: VacanciesImport(store: store, byKATO: byKATO), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .labourContracts:
+            complete = try await batches(j, table: table, importer: LabourContractsImport(store: store, env: try await rules()), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .projects:
+            complete = try await batches(j, table: table, importer: ProjectsImport(store: store, byKATO: byKATO), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
+        case .progress:
+            complete = try await batches(j, table: table, importer: ProgressImport(store: store, env: try await rules()), user: user, owner: owner, maxBatches: maxBatches, progress: progress)
         case nil:
             try await finish(id, owner: owner, problem: "import_kind_unknown")
             return try await job(id)!
@@ -427,6 +440,8 @@ struct PersonsImport: Importer {
     static let required = ["iin", "last_name", "first_name", "district", "consent"]
     static let columns = required + ["middle_name", "settlement", "rural", "phone", "email", "education", "occupation_isco", "categories"]
     let store: Store
+    /// The districts by KATO code and by id, read once for the run.
+    let byKATO: [String: DistrictRecord], byID: [Int: DistrictRecord]
 
     struct Item: Sendable {
         let iin: IIN; let last: String; let first: String; let middle: String?; let district: DistrictRecord
@@ -435,9 +450,6 @@ struct PersonsImport: Importer {
 
     func check(_ rows: [(number: Int, cells: [String])], table: TableFile, user: UserContext) async throws -> [RowOutcome<Item>] {
         let today = store.today()
-        let districts = try await DistrictRecord.query(on: store.db).all()
-        let byKATO = Dictionary(districts.map { ($0.kato, $0) }, uniquingKeysWith: { a, _ in a })
-        let byID = Dictionary(uniqueKeysWithValues: districts.map { ($0.id!, $0) })
         // IINs already registered, in one query for the batch.
         let iins = rows.map { Self.iinCell(table.cell($0.cells, "iin")) }
         struct R: Decodable { let iin: String }

@@ -149,10 +149,11 @@ struct AuthenticationMiddleware: AsyncMiddleware {
         let svc = req.jumys
         if req.isAPI {
             if let bearer = req.headers.bearerAuthorization?.token {
-                if let s = try await svc.directory.session(token: bearer, idle: nil), s.kind == "api" {
+                // A system's token says so by its prefix: one lookup, in the table that can hold it.
+                if bearer.hasPrefix("jst_") {
+                    if let t = try await svc.directory.systemToken(bearer) { st.user = t.user; st.systemTokenID = t.id; st.tokenAreas = t.areas }
+                } else if let s = try await svc.directory.session(token: bearer, idle: nil), s.kind == "api" {
                     st.user = s.user; st.sessionToken = bearer; st.sessionKind = s.kind
-                } else if let t = try await svc.directory.systemToken(bearer) {
-                    st.user = t.user; st.systemTokenID = t.id; st.tokenAreas = t.areas
                 }
             }
         } else if let token = req.cookies[Cookies.session]?.string,
