@@ -41,7 +41,7 @@ public struct Payroll: Sendable {
     /// nothing; corrections are separate lines. Each batch is one transaction with one audit record. The lines of a
     /// region draw on its limit of the Programme's direction 1 for the year (F2); a region whose limit cannot take
     /// them has them held, and a later run pays them once the limit allows.
-    public func run(month: Month, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000, progress: (@Sendable (Int, Int) -> Void)? = nil) async throws -> Outcome {
+    public func run(month: Month, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000, progress: (@Sendable (Int, Int) async throws -> Void)? = nil) async throws -> Outcome {
         let table = try SubsidyTable(env.context(on: month.first))
         var after = 0
         var seen = 0, added = 0
@@ -104,9 +104,18 @@ public struct Payroll: Sendable {
             added += result.0
             total += result.1
             held += result.2; heldTotal += result.3; heldRegions.formUnion(result.4)
-            progress?(seen, added)
+            try await progress?(seen, added)
         }
         return Outcome(placements: seen, added: added, total: total, held: held, heldTotal: heldTotal, heldRegions: heldRegions)
+    }
+
+    /// How many placements run in the month (what a run goes through).
+    public func running(month: Month) async throws -> Int {
+        struct C: Decodable { let n: Int }
+        return try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("placements")
+            .where("starts_on", .lessThanOrEqual, SQLBind(month.last.iso))
+            .where(group: { $0.where("ends_on", .is, SQLLiteral.null).orWhere("ends_on", .greaterThanOrEqual, SQLBind(month.first.iso)) })
+            .first(decoding: C.self)?.n ?? 0
     }
 
     public struct Correction: Sendable, Equatable { public let placement: Int; public let paid: Money; public let due: Money; public var difference: Money { due - paid } }

@@ -101,7 +101,9 @@ public func configure(_ app: Application, services: AppServices) throws {
     try ImportRoutes().boot(routes: app.routes)
     try ExportRoutes().boot(routes: app.routes)
     try OpenAPIRoutes(document: services.openapi).boot(routes: app.routes)
+    try JobRoutes().boot(routes: app.routes)
     _ = app.importWorker
+    _ = app.jobWorker
 }
 
 extension AppServices {

@@ -46,6 +46,7 @@ struct HomeRoutes: RouteCollection {
         if user.role == .administrator {
             tiles.append((ctx.t("home.tile.users"), ctx.t("home.tile.users.text"), "/admin/users"))
             tiles.append((ctx.t("home.tile.tokens"), ctx.t("home.tile.tokens.text"), "/admin/tokens"))
+            tiles.append((ctx.t("home.tile.jobs"), ctx.t("home.tile.jobs.text"), "/jobs"))
         }
         tiles.append((ctx.t("home.tile.vacancies"), ctx.t("home.tile.vacancies.text"), "/vacancies"))
         if user.scope != .organisation(Int64(user.organisationID ?? -1)) {

@@ -4,27 +4,36 @@ import JumysStore
 import Plot
 import Vapor
 
-/// Runs import jobs in the background: the one just submitted at once, and every few seconds any job waiting (queued,
-/// or left running by a process that died), so a restart finishes what a crash interrupted. Several instances may
-/// run one each: a job's claim in the database lets one runner at a time work on it.
-final class ImportWorker: LifecycleHandler, @unchecked Sendable {
+/// Runs background jobs — imports, payrolls, report packs — the one just asked for at once, and every few seconds any
+/// job waiting (queued, or left running by a process that died), so a restart finishes what a crash interrupted.
+/// Several instances may run one each: a job's claim in the database lets one runner at a time work on it.
+final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     let owner = ImportStore.runnerName()
+    let name: String
+    let waiting: @Sendable (Store) async throws -> [Int]
+    /// Runs a job to its end; throws `busy` (ignored) when another runner holds it.
+    let run: @Sendable (Application, Int, String) async throws -> Void
+    let busy: @Sendable (any Error) -> Bool
     private let lock = NSLock()
-    private var active: Set<Int> = []
     private var loop: Task<Void, Never>?
     private var runs: [Int: Task<Void, Never>] = [:]
 
+    init(name: String, waiting: @escaping @Sendable (Store) async throws -> [Int], busy: @escaping @Sendable (any Error) -> Bool,
+         run: @escaping @Sendable (Application, Int, String) async throws -> Void) {
+        self.name = name; self.waiting = waiting; self.busy = busy; self.run = run
+    }
+
     func didBootAsync(_ app: Application) async throws {
         let store = app.jumys.store
-        loop = Task { [weak self] in
+        loop = Task { [weak self, weak app] in
             while !Task.isCancelled {
-                if let ids = try? await ImportStore(store: store).waiting() { for id in ids { self?.kick(id, store: store) } }
+                if let self, let app, let ids = try? await self.waiting(store) { for id in ids { self.kick(id, on: app) } }
                 try? await Task.sleep(for: .seconds(5))
             }
         }
     }
 
-    /// Stops between batches: the jobs resume at the next start.
+    /// Stops between steps: the jobs resume at the next start.
     func shutdownAsync(_ app: Application) async {
         let (l, r) = lock.withLock { (loop, Array(runs.values)) }
         l?.cancel()
@@ -32,28 +41,33 @@ final class ImportWorker: LifecycleHandler, @unchecked Sendable {
         for t in r { await t.value }
     }
 
-    func kick(_ id: Int, store: Store) {
+    /// Starts the job in this process unless it already runs here; returns the task that runs it.
+    @discardableResult
+    func kick(_ id: Int, on app: Application) -> Task<Void, Never> {
         lock.withLock {
-            guard !active.contains(id) else { return }
-            active.insert(id)
-            runs[id] = Task { [owner] in
-                do { try await ImportStore(store: store).run(id, owner: owner) } catch {
-                    if !(error is CancellationError), (error as? ImportStore.Failure) != .busy {
-                        store.logger.error("import job \(id) stopped: \(String(reflecting: type(of: error)))")
+            if let t = runs[id] { return t }
+            let t = Task { [owner, name, run, busy] in
+                do { try await run(app, id, owner) } catch {
+                    if !(error is CancellationError), !busy(error) {
+                        app.jumys.store.logger.error("\(name) job \(id) stopped: \(String(reflecting: type(of: error)))")
                     }
                 }
-                self.lock.withLock { self.active.remove(id); self.runs[id] = nil }
+                self.lock.withLock { self.runs[id] = nil }
             }
+            runs[id] = t
+            return t
         }
     }
 }
 
-struct ImportWorkerKey: StorageKey { typealias Value = ImportWorker }
+struct ImportWorkerKey: StorageKey { typealias Value = BackgroundWorker }
 
 extension Application {
-    var importWorker: ImportWorker {
+    var importWorker: BackgroundWorker {
         if let w = storage[ImportWorkerKey.self] { return w }
-        let w = ImportWorker()
+        let w = BackgroundWorker(name: "import", waiting: { try await ImportStore(store: $0).waiting() }, busy: { ($0 as? ImportStore.Failure) == .busy }) { app, id, owner in
+            try await ImportStore(store: app.jumys.store).run(id, owner: owner)
+        }
         storage[ImportWorkerKey.self] = w
         lifecycle.use(w)
         return w
@@ -139,7 +153,7 @@ struct ImportRoutes: RouteCollection {
         }
         do {
             let (job, _) = try await ImportStore(store: req.jumys.store).submit(kind, fileName: file.filename, data: Data(buffer: file.data), by: user)
-            if !job.isFinished { req.application.importWorker.kick(job.id, store: req.jumys.store) }
+            if !job.isFinished { req.application.importWorker.kick(job.id, on: req.application) }
             return req.redirect(to: "/imports/\(job.id)", redirectType: .normal)
         } catch let e as FieldErrors {
             return try await listPage(req, values: values, errors: ctx.messages(e), status: .unprocessableEntity)
@@ -242,7 +256,7 @@ struct ImportRoutes: RouteCollection {
             throw FieldErrorsAbort(errors: e)
         }
         let (job, existing) = submitted
-        if !job.isFinished { req.application.importWorker.kick(job.id, store: req.jumys.store) }
+        if !job.isFinished { req.application.importWorker.kick(job.id, on: req.application) }
         let res = try await JobJSON(job).encodeResponse(status: existing ? .ok : .accepted, for: req)
         res.headers.replaceOrAdd(name: .location, value: "/api/v1/imports/\(job.id)")
         return res

@@ -311,9 +311,24 @@ struct LabourAPIRoutes: RouteCollection {
         let user = try API.writer(req)
         guard user.role == .administrator else { throw Abort(.forbidden) }
         let m = try Self.month(req)
-        let r = try await Payroll(store: req.jumys.store).run(month: m, env: try await req.jumys.rules.current(), by: user.actor)
-        return JSONText.response(RuleOutput.object([("month", .text(m.description)), ("placements", .count(r.placements)), ("added", .count(r.added)), ("total", .money(r.total)),
-                                                ("held", .count(r.held)), ("held_total", .money(r.heldTotal)), ("held_regions", .list(r.heldRegions.sorted().map { .text($0) }))]).json)
+        _ = try SubsidyTable(try await req.jumys.rules.current().context(on: m.first))
+        // The same background job as the page's: asked for on two instances at once, the month is run once. The
+        // answer waits for the run to end, here or on the instance that holds it.
+        let jobs = JobStore(store: req.jumys.store)
+        var j = try await jobs.submit(.payroll, subject: m.description, by: user).job
+        if !j.isFinished { await req.application.jobWorker.kick(j.id, on: req.application).value }
+        while true {
+            guard let now = try await jobs.job(j.id) else { throw Abort(.notFound) }
+            j = now
+            if j.isFinished { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        guard j.state == "done" else { throw Abort(.unprocessableEntity, reason: req.jumys.translator.t("error.field.\(j.problem ?? "job_failed")", req.lang)) }
+        let f = j.figures
+        func money(_ k: String) -> Money { Money(string: f[k] ?? "0") ?? .zero }
+        return JSONText.response(RuleOutput.object([("month", .text(m.description)), ("placements", .count(Int(f["placements"] ?? "") ?? 0)), ("added", .count(Int(f["added"] ?? "") ?? 0)),
+                                                ("total", .money(money("total"))), ("held", .count(Int(f["held"] ?? "") ?? 0)), ("held_total", .money(money("held_total"))),
+                                                ("held_regions", .list((f["held_regions"] ?? "").split(separator: ",").map { .text(String($0)) })), ("job_id", .count(j.id))]).json)
     }
 
     @Sendable func corrections(req: Request) async throws -> Response {

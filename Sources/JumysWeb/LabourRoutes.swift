@@ -281,12 +281,16 @@ struct LabourRoutes: RouteCollection {
         var lines: [Payroll.PaymentLine] = []
         try await Payroll(store: req.jumys.store).lines(month: month, scope: user.scope) { page in if lines.count < 500 { lines += page.prefix(500 - lines.count) } }
         let total = lines.reduce(Money.zero) { $0 + Money(tiyn: $1.amount) }
-        let held = (try? req.query.get(String.self, at: "held")).flatMap { Int($0) } ?? 0
+        // The month's latest run: still going (a link to its progress), or what it held back for want of limits.
+        let run = user.role == .administrator ? try await JobStore(store: req.jumys.store).latest(.payroll, subject: month.description) : nil
+        let held = run.flatMap { $0.state == "done" ? Int($0.figures["held"] ?? "") : nil } ?? 0
         let names = try await ProjectRoutes.Names.load(req, ctx.lang)
-        let heldRegions = ((try? req.query.get(String.self, at: "regions")) ?? "").split(separator: ",").compactMap { RegionCode(String($0))?.iso }.map(names.region).joined(separator: ", ")
+        let heldRegions = (run?.figures["held_regions"] ?? "").split(separator: ",").compactMap { RegionCode(String($0))?.iso }.map(names.region).joined(separator: ", ")
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("payroll.title"),
             .h1(.text(ctx.t("payroll.title") + " " + month.description)),
             .p(.class("lead"), .text(ctx.t("payroll.lead"))),
+            run.map { r in r.isFinished ? .empty : .div(.class("notice"), .attribute(named: "role", value: "status"),
+                .p(.a(.href("/jobs/\(r.id)"), .text(ctx.t("jobs.payroll.running", ["percent": String(r.percent)]))))) } ?? .empty,
             held > 0 ? .div(.class("notice late"), .attribute(named: "role", value: "status"),
                             .p(.text(ctx.t("payroll.held", ["count": String(held), "regions": heldRegions]))),
                             .p(.a(.href("/limits?year=\(month.year)&direction=ep_training"), .text(ctx.t("limits.title"))))) : .empty,
@@ -316,9 +320,10 @@ struct LabourRoutes: RouteCollection {
         guard user.role == .administrator else { throw Abort(.forbidden) }
         let f = try CaseworkRoutes.form(req)
         guard let m = f["month"].flatMap(Payroll.Month.init) else { throw Abort(.unprocessableEntity) }
-        let r = try await Payroll(store: req.jumys.store).run(month: m, env: try await req.jumys.rules.current(), by: user.actor)
-        // Only a count and region codes go into the address: nothing personal.
-        return req.redirect(to: "/payroll?month=\(m)" + (r.held > 0 ? "&held=\(r.held)&regions=\(r.heldRegions.sorted().joined(separator: ","))" : ""), redirectType: .normal)
+        // A month the rules are not in force in is refused now (422), not in the background.
+        _ = try SubsidyTable(try await req.jumys.rules.current().context(on: m.first))
+        // The run goes on in the background; its page shows the progress and then what was paid and held.
+        return try await JobRoutes.start(req, .payroll, subject: m.description)
     }
 
     @Sendable func download(req: Request) async throws -> Response {

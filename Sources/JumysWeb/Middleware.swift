@@ -261,8 +261,13 @@ struct ReadOnlyRoleMiddleware: AsyncMiddleware {
     /// Posts that read or concern only the user's own session.
     static let allowed: Set<String> = ["/signin", "/signout", "/people/search", "/api/v1/auth/token"]
 
+    /// Also a report pack (`/reports/{report}/{month}/pack`): it reads the record and writes only a file for its asker.
+    static func allows(_ path: String) -> Bool {
+        allowed.contains(path) || (path.hasPrefix("/reports/") && path.hasSuffix("/pack") && path.split(separator: "/").count == 4)
+    }
+
     func respond(to req: Request, chainingTo next: any AsyncResponder) async throws -> Response {
-        if let u = req.user, !u.canWrite, ![.GET, .HEAD, .OPTIONS].contains(req.method), !Self.allowed.contains(req.url.path) {
+        if let u = req.user, !u.canWrite, ![.GET, .HEAD, .OPTIONS].contains(req.method), !Self.allows(req.url.path) {
             throw Abort(.forbidden, reason: "read-only")
         }
         return try await next.respond(to: req)

@@ -39,7 +39,9 @@ struct ProjectRoutes: RouteCollection {
         let regions: [String: RegionRecord], districts: [Int: DistrictRecord], orgs: [Int: OrganisationRecord], lang: Lang
         /// Regions and districts, and only the organisations the page shows (employers run to the thousands).
         static func load(_ req: Request, _ lang: Lang, organisations: Set<Int> = []) async throws -> Names {
-            let db = req.jumys.store.db
+            try await load(req.jumys.store.db, lang, organisations: organisations)
+        }
+        static func load(_ db: any Database, _ lang: Lang, organisations: Set<Int> = []) async throws -> Names {
             let orgs = organisations.isEmpty ? [] : try await OrganisationRecord.query(on: db).filter(\.$id ~~ Array(organisations)).all()
             return Names(regions: Dictionary(uniqueKeysWithValues: try await RegionRecord.query(on: db).all().map { ($0.id!, $0) }),
                          districts: Dictionary(uniqueKeysWithValues: try await DistrictRecord.query(on: db).all().map { ($0.id!, $0) }),

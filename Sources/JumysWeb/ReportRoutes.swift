@@ -168,7 +168,11 @@ struct ReportRoutes: RouteCollection {
             version.map { .p(.class("notice"), .text(ctx.t("reports.frozen", ["version": String($0)]))) } ?? .empty,
             .p(.class("print-links"), .a(.href("/reports/\(report.rawValue)/\(month).xlsx\(query)"), .text(ctx.t("reports.download.xlsx"))), .text(" · "),
                .a(.href("/reports/\(report.rawValue)/\(month).csv\(query)"), .text(ctx.t("reports.download.csv")))),
-            html, extra)
+            html, extra,
+            // The whole pack (the nation and each region by district) is made in the background with its progress.
+            frozen != nil || lender != nil ? .empty : .form(.method(.post), .action("/reports/\(report.rawValue)/\(month)/pack"), .class("panel"), ctx.csrfField(),
+                .h2(.text(ctx.t("jobs.pack.title"))), .p(.class("hint"), .text(ctx.t(user.scope == .national ? "jobs.pack.hint.national" : "jobs.pack.hint.region"))),
+                .button(.type(.submit), .class("button secondary"), .text(ctx.t("jobs.pack.button")))))
         guard let filer else {
             return HTMLResponse.make(Layout.page(ctx, title: title,
                 .p(.a(.href("/reports"), .text("← " + ctx.t("reports.title")))),

@@ -112,6 +112,20 @@ final class Browser: @unchecked Sendable {
         return try await request(.POST, path, form: f)
     }
 
+    /// Follows a background job's page (a redirect's `Location`) until the job has finished: its page stops
+    /// refreshing itself. Fails after a minute.
+    @discardableResult
+    func finished(_ redirect: Result) async throws -> Result {
+        let location = try #require(redirect.headers.first(name: .location))
+        for _ in 0..<600 {
+            let page = try await request(.GET, location)
+            if page.headers.first(name: "Refresh") == nil { return page }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("the job at \(location) did not finish")
+        return try await request(.GET, location)
+    }
+
     /// Posts a multipart form with one file and the CSRF token of the last page seen.
     @discardableResult
     func upload(_ path: String, file name: String, filename: String, content: String, fields: [String: String] = [:]) async throws -> Result {
