@@ -24,3 +24,4 @@ python3 tests/browser/projects.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/finance.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/monitoring.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/integration.py "http://127.0.0.1:$PORT" artifacts/browser
+python3 tests/browser/business.py "http://127.0.0.1:$PORT" artifacts/browser

@@ -15,6 +15,8 @@ public struct AppServices: Sendable {
     public let translator: Translator
     public let metrics: PrometheusCollectorRegistry
     public let stylesheet: String
+    /// The one script of the pages (sortable and filterable tables); every page works without it.
+    public let tablesScript: String
     /// A bcrypt hash of a random secret, checked when a login is unknown so that timing does not reveal accounts.
     public let decoyHash: String
     public let rules: RulesService
@@ -33,6 +35,10 @@ public struct AppServices: Sendable {
             throw AppConfig.Invalid(variable: "Public/app.css", message: "missing from the build")
         }
         self.stylesheet = try String(contentsOf: css, encoding: .utf8)
+        guard let js = Bundle.module.url(forResource: "tables", withExtension: "js", subdirectory: "Public") else {
+            throw AppConfig.Invalid(variable: "Public/tables.js", message: "missing from the build")
+        }
+        self.tablesScript = try String(contentsOf: js, encoding: .utf8)
         self.decoyHash = try Bcrypt.hash(Directory.randomToken(), cost: config.bcryptCost)
         self.openapi = try OpenAPIDocument.bundled()
     }

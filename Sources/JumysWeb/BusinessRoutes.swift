@@ -141,6 +141,14 @@ struct BusinessRoutes: RouteCollection {
             .p(.a(.href("/people/\(p.id)"), .text("← " + p.fullName)), .text(" · "), .a(.href("/applications/\(id)"), .text(ctx.t("business.application_link")))),
             Layout.errorSummary(ctx, errors),
             .h1(.text(ctx.t("business.title"))),
+            // What to do next, once the conclusions are asked for: wait for them, then decide on the application.
+            !(canAct && open && missing.isEmpty) ? .empty : {
+                let waiting = conclusions.filter { $0.answered_on == nil }
+                return .div(.class("notice"), .attribute(named: "role", value: "status"),
+                    .p(.text(waiting.isEmpty ? ctx.t("business.next.decide")
+                                             : ctx.t("business.next.waiting", ["count": String(waiting.count), "date": waiting.map(\.due_on).max() ?? ""]))),
+                    .p(.a(.class(waiting.isEmpty ? "button" : "button secondary"), .href("/applications/\(id)"), .text(ctx.t("business.next.decide.link")))))
+            }(),
             .dl(.class("summary"),
                 .dt(.text(ctx.t("application.state"))), .dd(.span(.class("tag state-\(a.state)"), .text(ctx.t("state.\(a.state)")))),
                 .dt(.text(ctx.t("business.start_or_expand"))), .dd(.text(ctx.t("business.\(b.start_or_expand)"))),
@@ -364,6 +372,9 @@ struct BusinessRoutes: RouteCollection {
             .p(.a(.href("/conclusions"), .text("← " + ctx.t("conclusion.inbox")))),
             Layout.errorSummary(ctx, errors),
             .h1(.text(ctx.t("conclusion.request_title"))),
+            r.answered_on.map { on in .div(.class("panel confirmation"), .attribute(named: "role", value: "status"),
+                .h2(.text(ctx.t("conclusion.recorded", ["date": on]))),
+                .p(.text(ctx.t(r.body == ConclusionBody.lender.rawValue && b.loan_decision == nil ? "conclusion.recorded.next_lender" : "conclusion.recorded.next")))) } ?? .empty,
             .dl(.class("summary"),
                 .dt(.text(ctx.t("conclusion.applicant"))), .dd(.text(item.applicantName)),
                 .dt(.text(ctx.t("conclusion.body"))), .dd(.text(ctx.t("body.\(r.body)"))),

@@ -25,6 +25,10 @@ struct OperationsRoutes: RouteCollection {
             Response(status: .ok, headers: ["Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=3600"],
                      body: .init(string: req.jumys.stylesheet))
         }
+        routes.get("static", "tables.js") { req -> Response in
+            Response(status: .ok, headers: ["Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=3600"],
+                     body: .init(string: req.jumys.tablesScript))
+        }
     }
 }
 

@@ -330,7 +330,7 @@ struct LoanRoutes: RouteCollection {
             .dl(.class("summary"), .forEach(pairs) { p in .group(.dt(.text(p.0)), .dd(.text(p.1))) })
         }
         func action(_ name: String, _ title: String, _ fields: [Node<HTML.FormContext>]) -> Node<HTML.BodyContext> {
-            .form(.method(.post), .action("/loans/\(id)/\(name)"), .class("panel"), ctx.csrfField(), .h2(.text(title)), .group(fields), .button(.type(.submit), .class("button"), .text(ctx.t("form.save"))))
+            .form(.method(.post), .action("/loans/\(id)/\(name)"), .id("loan-\(name)"), .class("panel"), ctx.csrfField(), .h2(.text(title)), .group(fields), .button(.type(.submit), .class("button"), .text(ctx.t("form.save"))))
         }
         let facts = dl([
             (ctx.t("loans.kind"), ctx.t("loan_kind.\(l.kind)")), (ctx.t("credits.lender"), names.org(l.lender_id)),
@@ -366,20 +366,33 @@ struct LoanRoutes: RouteCollection {
             .thead(.tr(.th(.text(ctx.t("limits.when"))), .th(.text(ctx.t("limits.kind"))), .th(.class("num"), .text(ctx.t("limits.amount"))))),
             .tbody(.forEach(disbursements) { e in .tr(.td(.text(e.on_date)), .td(.text(ctx.t("loans.disbursement"))), .td(.class("num"), .text(Self.tenge(e.amount)))) },
                    .forEach(repayments) { e in .tr(.td(.text(e.on_date)), .td(.text(ctx.t("loans.repayment"))), .td(.class("num"), .text(Self.tenge(e.amount)))) })))
-        let actions: Node<HTML.BodyContext> = !(mine && open) ? .empty : .group(
-            l.disbursed < l.amount ? action("disburse", ctx.t("loans.disburse"), [k.text("amount", ctx.t("limits.amount")), k.text("on", ctx.t("limits.when"), type: .date)]) : .empty,
-            l.disbursed_on != nil ? action("repay", ctx.t("loans.repay"), [k.text("repay_amount", ctx.t("limits.amount")), k.text("repay_on", ctx.t("limits.when"), type: .date)]) : .empty,
-            l.disbursed_on != nil && l.target_use_confirmed_on == nil ? action("target-use", ctx.t("loans.target_use"), [k.text("use_on", ctx.t("limits.when"), type: .date)]) : .empty,
-            l.disbursed_on != nil && l.jobs_promised > 0 ? action("job", ctx.t("loans.job"), [k.text("contract_number", ctx.t("loans.contract_number")), k.text("contract_on", ctx.t("loans.contract_on"), type: .date),
-                                                                                            k.text("slot", ctx.t("loans.slot"), hint: ctx.t("loans.slot.hint"), width: "narrow"), k.checkbox("seasonal", ctx.t("loans.seasonal"), checked: false)]) : .empty,
-            s.demandable ? action("demand", ctx.t("loans.demand"), [.p(.class("hint"), .text(ctx.t("loans.demand.hint"))), k.text("penalty", ctx.t("loans.penalty")), k.text("reason", ctx.t("limits.reason")),
-                                                                      k.text("demand_on", ctx.t("limits.when"), type: .date)]) : .empty)
+        // The lender's steps open on this loan now; the flagged one (a demand) first.
+        var steps: [(name: String, title: String, form: Node<HTML.BodyContext>)] = []
+        func add(_ name: String, _ title: String, _ fields: [Node<HTML.FormContext>]) { steps.append((name, title, action(name, title, fields))) }
+        if mine && open {
+            if s.demandable {
+                add("demand", ctx.t("loans.demand"), [.p(.class("hint"), .text(ctx.t("loans.demand.hint"))), k.text("penalty", ctx.t("loans.penalty")), k.text("reason", ctx.t("limits.reason")),
+                                                               k.text("demand_on", ctx.t("limits.when"), type: .date)])
+            }
+            if l.disbursed < l.amount { add("disburse", ctx.t("loans.disburse"), [k.text("amount", ctx.t("limits.amount")), k.text("on", ctx.t("limits.when"), type: .date)]) }
+            if l.disbursed_on != nil { add("repay", ctx.t("loans.repay"), [k.text("repay_amount", ctx.t("limits.amount")), k.text("repay_on", ctx.t("limits.when"), type: .date)]) }
+            if l.disbursed_on != nil && l.target_use_confirmed_on == nil { add("target-use", ctx.t("loans.target_use"), [k.text("use_on", ctx.t("limits.when"), type: .date)]) }
+            if l.disbursed_on != nil && l.jobs_promised > 0 {
+                add("job", ctx.t("loans.job"), [k.text("contract_number", ctx.t("loans.contract_number")), k.text("contract_on", ctx.t("loans.contract_on"), type: .date),
+                                                          k.text("slot", ctx.t("loans.slot"), hint: ctx.t("loans.slot.hint"), width: "narrow"), k.checkbox("seasonal", ctx.t("loans.seasonal"), checked: false)])
+            }
+        }
+        let actions: Node<HTML.BodyContext> = .group(steps.map(\.form))
+        // At the top: what is wrong with the loan, and the steps that can be taken (links to their forms below).
+        let nextStep: Node<HTML.BodyContext> = s.flags.isEmpty && steps.isEmpty ? .empty : .div(.class(s.flags.isEmpty ? "notice next-step" : "notice late next-step"), .attribute(named: "role", value: "status"),
+            s.flags.isEmpty ? .empty : .p(.forEach(s.flags) { f in .span(.class("tag late"), .text(ctx.t("loan_flag.\(f)"))) }),
+            steps.isEmpty ? .empty : .p(.strong(.text(ctx.t("loans.next") + " ")), .group(steps.enumerated().map { i, st in
+                .group(i == 0 ? .empty : .text(" · "), .a(.href("#loan-\(st.name)"), .text(st.title))) })))
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("loans.card.title", ["number": l.number]),
             .p(.a(.href("/loans"), .text("← " + ctx.t("loans.title")))),
             Layout.errorSummary(ctx, errors),
             .h1(.text(ctx.t("loans.card.title", ["number": l.number])), .text(" "), .span(.class("tag"), .text(ctx.t("loan_state.\(l.state)")))),
-            s.flags.isEmpty ? .empty : .p(.forEach(s.flags) { f in .span(.class("tag late"), .text(ctx.t("loan_flag.\(f)"))) }),
-            demandBox, facts, actions, jobsTable, schedule, money,
+            nextStep, demandBox, facts, actions, jobsTable, schedule, money,
             explanation.isEmpty ? .empty : .details(.summary(.text(ctx.t("loans.check"))), .ul(.forEach(explanation) { e in .li(.text("\(e.rule): \(e.text)")) }))
         ), status: status)
     }

@@ -63,7 +63,7 @@ extension ProjectRoutes {
             fields.append(k.text("on", ctx.t("step.on"), hint: ctx.t("register.optional") + " · YYYY-MM-DD"))
             let danger = [ProjectStep.returnToAkimat, .rejectRegional, .remove].contains(s)
             fields.append(.button(.type(.submit), .class(danger ? "button warning" : "button"), .text(ctx.t("step.\(s.rawValue).do"))))
-            return .form(.method(.post), .action("/projects/\(id)/steps/\(s.rawValue)"), .class("panel"), ctx.csrfField(), .group(fields))
+            return .form(.method(.post), .action("/projects/\(id)/steps/\(s.rawValue)"), .id("step-\(s.rawValue)"), .class("panel"), ctx.csrfField(), .group(fields))
         }
         func stepRow(_ s: ProjectStore.StepRow) -> Node<HTML.TableContext> {
             let details = (try? JSONDecoder().decode([String: String].self, from: Data((s.details ?? "{}").utf8))) ?? [:]
@@ -176,7 +176,7 @@ extension ProjectRoutes {
                 k.text("places", ctx.t("vacancies.places")), k.text("valid_from", ctx.t("vacancies.from"), hint: "YYYY-MM-DD"), k.text("valid_until", ctx.t("vacancies.until"), hint: "YYYY-MM-DD"),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("project.vacancy.open"))))
         let reportForm: Node<HTML.BodyContext> = !(body == .contractor && !openMonths.isEmpty) ? .empty :
-            .form(.method(.post), .action("/projects/\(id)/reports"), .class("panel"), ctx.csrfField(),
+            .form(.method(.post), .action("/projects/\(id)/reports"), .id("report-form"), .class("panel"), ctx.csrfField(),
                 .h3(.text(ctx.t("report.submit"))), .p(.class("hint"), .text(ctx.t("report.submit.hint"))),
                 k.select("month", ctx.t("report.month"), options: openMonths.map { ($0, $0) }, blank: false),
                 k.text("work_done_percent", ctx.t("report.work_done_percent")), k.text("work_done_amount", ctx.t("report.work_done_amount")),
@@ -195,10 +195,22 @@ extension ProjectRoutes {
                        k.text("target_project_id", ctx.t("saving.target"), hint: ctx.t("saving.target.hint")), k.text("decision", ctx.t("step.decision"), hint: ctx.t("step.decision.hint")),
                        .button(.type(.submit), .class("button secondary"), .text(ctx.t("saving.decide")))))
         } ?? .empty
+        // What happens next, at the top: the user's own steps (links to their forms below), the monthly report a
+        // contractor owes, or who else acts now.
+        let others = Array(Set(ProjectStep.allCases.filter { $0.from.contains(p.stateValue) }.map(\.body.rawValue))).sorted()
+        let owesReport = body == .contractor && !openMonths.isEmpty
+        let nextStep: Node<HTML.BodyContext> = .div(.class("notice next-step"), .attribute(named: "role", value: "status"),
+            .p(.strong(.text(ctx.t("project.next.title") + " ")), .span(.class("tag state-\(p.state)"), .text(ctx.t("project_state.\(p.state)"))), .text(" "),
+               .text(!available.isEmpty || owesReport ? ctx.t("project.next.yours")
+                     : others.isEmpty ? ctx.t("project.next.none") : ctx.t("project.next.others", ["bodies": others.map { ctx.t("body.\($0)") }.joined(separator: ", ")]))),
+            available.isEmpty && !owesReport ? .empty : .ul(
+                .forEach(available) { s in .li(.a(.href("#step-\(s.rawValue)"), .text(ctx.t("step.\(s.rawValue)")))) },
+                owesReport ? .li(.a(.href("#report-form"), .text(ctx.t("report.submit") + " · " + openMonths.joined(separator: ", ")))) : .empty))
         return HTMLResponse.make(Layout.page(ctx, title: p.number,
             .p(.a(.href("/projects"), .text("← " + ctx.t("projects.title")))),
             Layout.errorSummary(ctx, errors),
             .h1(.text(p.name), .span(.class("muted"), .text(" · " + p.number))),
+            nextStep,
             summary,
             p.stateValue == .draft && body == .akimat ? .p(.a(.href("/projects/\(id)/edit"), .class("button secondary"), .text(ctx.t("project.edit")))) : .empty,
             .group(available.map(stepForm)),

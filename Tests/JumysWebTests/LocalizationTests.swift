@@ -65,7 +65,7 @@ import Testing
         for c in Rules.priorityCriteria { used.insert("criterion.\(c)") }
         // The details a project step records, shown by name.
         for k in ["referral_quota", "permanent_quota", "replacement", "replaces", "jobs_created", "permanent_jobs", "cost_total", "ends_on", "final_cost", "saving"] { used.insert("project.\(k)") }
-        for k in ["rural_youth", "rural_woman", "unemployed_youth", "neet_youth", "student"] { used.insert("priority.\(k)") }
+        for k in ["rural_youth", "rural_woman", "unemployed_youth", "neet_youth", "student", "support_settlement", "rural_resident", "woman", "disabled"] { used.insert("priority.\(k)") }
         for k in ["no_consent", "not_in_category", "not_working_age", "not_youth"] { used.insert("reason.\(k)") }
         for k in ["decision", "contract", "activation", "monitoring", "obligation", "online"] { used.insert("worklist.kind.\(k)") }
         // Every event kind and obligation text the store writes, and every field error code it reports.

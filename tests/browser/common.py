@@ -51,6 +51,12 @@ def fetch(d, base, path):
         return r.status, r.headers.get("Content-Type", ""), r.read()
 
 
+def until_finished(d, timeout=120):
+    """Waits on a background job's page (it refreshes itself while the job runs) until it shows its result."""
+    WebDriverWait(d, timeout, poll_frequency=0.5).until(
+        lambda drv: drv.execute_script("return document.readyState") == "complete" and not drv.find_elements(By.TAG_NAME, "progress"))
+
+
 def iin_for(serial):
     """A valid IIN for a woman born 2 November 1994 (check digit per the official algorithm)."""
     for s in range(serial, serial + 100):
@@ -76,6 +82,27 @@ class Checks:
 
     def shot(self, d, out, name):
         d.save_screenshot(os.path.join(out, name + ".png"))
+        self.glance(d, name)
+
+    # Where on the page the heading and the first thing to act on (or read as the outcome) are, in CSS pixels from
+    # the top; a printable document has neither.
+    GLANCE = """
+        if (document.body.classList.contains('print-document')) { return null; }
+        const top = e => e.getBoundingClientRect().top + window.scrollY;
+        const h1 = document.querySelector('main h1');
+        const next = [...document.querySelectorAll('main a.button, main button, main input:not([type=hidden]), main select, main textarea, '
+                                                  + 'main .confirmation, main .error-summary, main .notice, main table.data, main .tiles a')]
+            .filter(e => e.offsetParent !== null).map(top).sort((a, b) => a - b);
+        return [h1 ? top(h1) : -1, next.length ? next[0] : -1];
+    """
+
+    def glance(self, d, name, screen=900):
+        """A page must say what it is and what to do next within one screen (900 px, a laptop's window)."""
+        at = d.execute_script(self.GLANCE)
+        if at is None:
+            return
+        h1, first = at
+        self.check(0 <= h1 < 400 and 0 <= first < screen, f"{name}: the heading and the next step are on the first screen (h1 at {h1:.0f} px, next step at {first:.0f} px)")
 
     def finish(self, name):
         print(f"{name}: {self.passed} passed, {len(self.failed)} failed")

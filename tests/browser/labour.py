@@ -11,7 +11,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import Checks, browser, iin_for, navigate, sign_in  # noqa: E402
+from common import Checks, browser, iin_for, navigate, sign_in, until_finished  # noqa: E402
 
 base, out = sys.argv[1].rstrip("/"), sys.argv[2]
 os.makedirs(out, exist_ok=True)
@@ -76,6 +76,11 @@ for lang, serial in (("kk", 7000 + os.getpid() % 1000), ("ru", 8000 + os.getpid(
         sign_in(a, base, "admin")
         a.get(base + f"/payroll?month={next_month}")
         navigate(a, a.find_element(By.CSS_SELECTOR, "form[action='/payroll/run'] button"))
+        # The run goes on in the background: its page shows the progress, then what was paid and what comes next.
+        until_finished(a)
+        checks.check(bool(a.find_elements(By.CSS_SELECTOR, ".confirmation")), f"[{lang}] the payroll runs in the background and ends on its result")
+        checks.shot(a, out, f"{lang}-labour-payroll-run")
+        navigate(a, a.find_element(By.CSS_SELECTOR, f"a.button[href='/payroll?month={next_month}']"))
         row = [r for r in a.find_elements(By.CSS_SELECTOR, "table.data tbody tr") if surname in r.text]
         checks.check(bool(row) and "26" in row[0].text and "000,00" in row[0].text, f"[{lang}] next month pays 26,000 (50 % of 150,000, capped)")
         checks.check("social_job_band1_cap" in a.page_source, f"[{lang}] the line is explained by the rule's parameters")

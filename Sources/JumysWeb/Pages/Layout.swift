@@ -54,7 +54,8 @@ enum Layout {
                 .meta(.charset(.utf8)),
                 .meta(.name("viewport"), .content("width=device-width, initial-scale=1")),
                 .title("\(title) — Jumys"),
-                .link(.rel(.stylesheet), .href("/static/app.css"))
+                .link(.rel(.stylesheet), .href("/static/app.css")),
+                .script(.src("/static/tables.js"), .attribute(named: "defer", value: "defer"))
             ),
             .body(
                 .a(.class("skip-link"), .href("#main"), .text(ctx.t("layout.skip"))),
