@@ -29,6 +29,7 @@ struct CreateBackgroundJobs: AsyncMigration {
             .field("lease_owner", .string)
             .field("lease_until", .double)
             .field("runs", .int, .required)
+            .field("ran_by", .string)
             .unique(on: "active_key")
             .create()
         try await db.schema("background_job_files")
@@ -70,6 +71,8 @@ public struct BackgroundJob: Codable, Sendable, Equatable {
     public let finished_at: String?
     /// How many times a runner took the job up (more than one: it was resumed after a runner stopped).
     public let runs: Int
+    /// The runner (host:pid:…) that last took the job up: which app instance did the work.
+    public let ran_by: String?
     public var isFinished: Bool { state == "done" || state == "failed" }
     public var percent: Int { total <= 0 ? (isFinished ? 100 : 0) : min(100, done * 100 / total) }
     /// The result's fields (all text).
@@ -84,7 +87,7 @@ public struct JobStore: Sendable {
     /// How long a runner's claim lasts without news (each step renews it).
     public static let lease: TimeInterval = 60
 
-    static let columns = ["id", "kind", "subject", "params", "user_id", "login", "state", "done", "total", "result", "problem", "created_at", "updated_at", "finished_at", "runs"]
+    static let columns = ["id", "kind", "subject", "params", "user_id", "login", "state", "done", "total", "result", "problem", "created_at", "updated_at", "finished_at", "runs", "ran_by"]
 
     public enum Failure: Error, Equatable { case busy, leaseLost }
 
@@ -172,7 +175,7 @@ public struct JobStore: Sendable {
         let previous = l.lease_owner, lease = now + Self.lease
         let won = try await store.bookkeeping { db in
             let q = (db as! any SQLDatabase).update("background_jobs").set("lease_owner", to: SQLBind(owner)).set("lease_until", to: SQLBind(lease)).set("state", to: SQLBind("running"))
-                .set("runs", to: SQLRaw("runs + 1")).where("id", .equal, SQLBind(id))
+                .set("runs", to: SQLRaw("runs + 1")).set("ran_by", to: SQLBind(owner)).where("id", .equal, SQLBind(id))
             return try await (previous.map { q.where("lease_owner", .equal, SQLBind($0)) } ?? q.where("lease_owner", .is, SQLLiteral.null)).returning("id").all().count
         }
         return won == 1
