@@ -8,6 +8,8 @@ if ! command -v chromedriver >/dev/null 2>&1; then
   apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q chromium chromium-driver; }
 fi
 python3 -c 'import selenium' 2>/dev/null || pip install -q selenium
+# axe-core (the accessibility rules engine) as packaged on PyPI.
+python3 -c 'import axe_core_python' 2>/dev/null || pip install -q axe-core-python
 BIN=$(swift build --show-bin-path)/jumys
 [ -x "$BIN" ] || swift build --product jumys
 WORK=$(mktemp -d /tmp/jumys-browser.XXXXXX)
@@ -25,3 +27,6 @@ python3 tests/browser/finance.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/monitoring.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/integration.py "http://127.0.0.1:$PORT" artifacts/browser
 python3 tests/browser/business.py "http://127.0.0.1:$PORT" artifacts/browser
+# The main pages of every role in Kazakh and Russian through axe-core (WCAG 2.1 A and AA), one h1, labels, lang, and
+# the pages with JavaScript off.
+python3 tests/browser/a11y.py "http://127.0.0.1:$PORT" artifacts/browser

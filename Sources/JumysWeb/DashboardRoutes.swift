@@ -174,11 +174,12 @@ final class KZMap: Sendable {
         let largest = values.values.compactMap { $0 }.max() ?? 0
         let top = percent ? max(0.1, largest) : max(5, (largest / 5).rounded(.up) * 5)
         func bin(_ v: Double) -> Int { min(4, Int((v / top) * 5)) }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height) + 40)\" role=\"img\" aria-label=\"\(Self.escape(label))\" class=\"kz-map\">"
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(Int(width)) \(Int(height) + 40)\" role=\"group\" aria-label=\"\(Self.escape(label))\" class=\"kz-map\">"
         for p in paths {
             let v = values[p.iso] ?? nil
             let fill = v.map { Self.palette[bin($0)] } ?? "#eeeeee"
-            s += "<a href=\"\(Self.escape(link(p.iso)))\"><path d=\"\(p.d)\" fill=\"\(fill)\" stroke=\"#ffffff\" stroke-width=\"1\"><title>\(Self.escape(names(p.iso))): \(Self.escape(format(v)))</title></path></a>"
+            // Each region is a link a screen reader names by its title (the map is a group of links, not an image).
+            s += "<a href=\"\(Self.escape(link(p.iso)))\" aria-label=\"\(Self.escape(names(p.iso))): \(Self.escape(format(v)))\"><path d=\"\(p.d)\" fill=\"\(fill)\" stroke=\"#ffffff\" stroke-width=\"1\"><title>\(Self.escape(names(p.iso))): \(Self.escape(format(v)))</title></path></a>"
         }
         // Legend: five steps from 0 to the top of the scale, and the colour of no data.
         let y = Int(height) + 6

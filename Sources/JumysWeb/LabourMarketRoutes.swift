@@ -78,7 +78,7 @@ struct LabourMarketRoutes: RouteCollection {
             .h1(.text(ctx.t("needs.title") + " · " + String(year))),
             .p(.class("lead"), .text(ctx.t("needs.lead"))),
             Layout.errorSummary(ctx, errors),
-            .form(.method(.get), .action("/needs"), .class("inline-form"), .input(.type(.text), .name("year"), .value(String(year))), .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.show")))),
+            .form(.method(.get), .action("/needs"), .class("inline-form"), .label(.for("needs-year"), .text(ctx.t("funds.year"))), .input(.type(.text), .id("needs-year"), .name("year"), .value(String(year)), .class("narrow")), .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.show")))),
             .h2(.text(ctx.t("needs.central"))),
             .p(.class("hint"), .text(ctx.t("needs.central.due", ["date": central.first?.due.iso ?? "—"]))),
             .table(.class("data"),
@@ -259,7 +259,7 @@ struct LabourMarketRoutes: RouteCollection {
 
     static func vacancyTable(_ ctx: PageContext, _ rows: [(vacancy: LabourStore.VacancyRow, reason: MatchReason)], person: Int, canRefer: Bool) -> Node<HTML.BodyContext> {
         .table(.class("data"),
-            .thead(.tr(.th(.text(ctx.t("vacancies.position"))), .th(.text(ctx.t("vacancies.isco"))), .th(.text(ctx.t("vacancies.wage"))), .th(.text(ctx.t("match.why"))), .th(.text("")))),
+            .thead(.tr(.th(.text(ctx.t("vacancies.position"))), .th(.text(ctx.t("vacancies.isco"))), .th(.text(ctx.t("vacancies.wage"))), .th(.text(ctx.t("match.why"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
             .tbody(.forEach(rows) { r in
                 .tr(.td(.a(.href("/vacancies/\(r.vacancy.id)"), .text(r.vacancy.title))), .td(.text(r.vacancy.occupation_isco)), .td(.class("num"), .text(Money(tiyn: r.vacancy.wage).formatted())),
                     .td(.text(ctx.t("match.level.\(r.reason.occupationLevel)") + "; " + ctx.t("match.place.\(r.reason.place.rawValue)"))),

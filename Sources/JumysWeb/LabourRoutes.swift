@@ -142,7 +142,7 @@ struct LabourRoutes: RouteCollection {
                 .h2(.text(ctx.t("match.title"))),
                 .p(.class("hint"), .text(ctx.t("match.lead"))),
                 .table(.class("data"),
-                    .thead(.tr(.th(.text("#")), .th(.text(ctx.t("person.name"))), .th(.text(ctx.t("vacancies.isco"))), .th(.text(ctx.t("match.why"))), .th(.text("")))),
+                    .thead(.tr(.th(.text("#")), .th(.text(ctx.t("person.name"))), .th(.text(ctx.t("vacancies.isco"))), .th(.text(ctx.t("match.why"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
                     .tbody(.forEach(Array(candidates.enumerated())) { i, c in
                         .tr(.td(.text(String(i + 1))), .td(.a(.href("/people/\(c.person.id)"), .text(c.person.fullName))), .td(.text(c.person.occupation_isco ?? "—")),
                             .td(.text(reason(c.reason))),
@@ -298,7 +298,7 @@ struct LabourRoutes: RouteCollection {
             held > 0 ? .div(.class("notice late"), .attribute(named: "role", value: "status"),
                             .p(.text(ctx.t("payroll.held", ["count": String(held), "regions": heldRegions]))),
                             .p(.a(.href("/limits?year=\(month.year)&direction=ep_training"), .text(ctx.t("limits.title"))))) : .empty,
-            .form(.method(.get), .action("/payroll"), .class("inline-form"), .input(.type(.text), .name("month"), .value(month.description)), .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.show")))),
+            .form(.method(.get), .action("/payroll"), .class("inline-form"), .label(.for("payroll-month"), .text(ctx.t("report.month"))), .input(.type(.text), .id("payroll-month"), .name("month"), .value(month.description), .class("narrow")), .button(.type(.submit), .class("button secondary"), .text(ctx.t("payroll.show")))),
             user.role != .administrator ? .empty : .form(.method(.post), .action("/payroll/run"), .class("inline-form"), ctx.csrfField(), .input(.type(.hidden), .name("month"), .value(month.description)),
                                                           .button(.type(.submit), .class("button"), .text(ctx.t("payroll.run")))),
             user.role != .administrator ? .empty : .form(.method(.post), .action("/payroll/correct"), .class("panel"), ctx.csrfField(),

@@ -354,7 +354,7 @@ struct LoanRoutes: RouteCollection {
                 .tbody(.forEach(lines) { r in .tr(.td(.text(String(r.n))), .td(.text(r.due_on)), .td(.class("num"), .text(Self.tenge(r.principal))), .td(.class("num"), .text(Self.tenge(r.interest))), .td(.class("num"), .text(Self.tenge(r.balance)))) }),
                 .tfoot(.tr(.th(.text(ctx.t("board.total"))), .td(.text("")), .td(.class("num"), .text(Self.tenge(total.0))), .td(.class("num"), .text(Self.tenge(total.1))), .td(.text(""))))))
         let jobsTable: Node<HTML.BodyContext> = jobs.isEmpty ? .p(.class("empty"), .text(ctx.t("loans.no_jobs"))) : .table(.class("data"), .caption(.text(ctx.t("loans.jobs"))),
-            .thead(.tr(.th(.text(ctx.t("loans.slot"))), .th(.text(ctx.t("loans.contract_number"))), .th(.text(ctx.t("loans.contract_on"))), .th(.text(ctx.t("loans.ended_on"))), .th(.text("")))),
+            .thead(.tr(.th(.text(ctx.t("loans.slot"))), .th(.text(ctx.t("loans.contract_number"))), .th(.text(ctx.t("loans.contract_on"))), .th(.text(ctx.t("loans.ended_on"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
             .tbody(.forEach(jobs) { j in
                 .tr(.td(.text(String(j.slot))), .td(.text(j.contract_number + (j.seasonal ? " · " + ctx.t("loans.seasonal") : ""))), .td(.text(j.contract_on)), .td(.text(j.ended_on ?? "—")),
                     .td(mine && open && j.ended_on == nil ? .form(.method(.post), .action("/loans/\(id)/job-end"), .class("inline"), ctx.csrfField(),

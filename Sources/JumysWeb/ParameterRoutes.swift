@@ -176,7 +176,7 @@ struct ParameterRoutes: RouteCollection {
             ),
             .table(.class("data"),
                 .caption(.text(ctx.t("calendar.exceptions"))),
-                .thead(.tr(.th(.text(ctx.t("calendar.date"))), .th(.text(ctx.t("calendar.kind"))), .th(.text(ctx.t("calendar.note"))), .th(.text("")))),
+                .thead(.tr(.th(.text(ctx.t("calendar.date"))), .th(.text(ctx.t("calendar.kind"))), .th(.text(ctx.t("calendar.note"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
                 .tbody(.forEach(exceptions) { e in
                     .tr(.td(.text(e.date.iso)), .td(.text(ctx.t(e.working ? "calendar.kind.working" : "calendar.kind.off"))), .td(.text(e.note)),
                         .td(isAdmin ? .form(.method(.post), .action("/calendar/\(e.date.iso)/delete"), .class("inline"), ctx.csrfField(),

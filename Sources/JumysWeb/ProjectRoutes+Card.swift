@@ -228,7 +228,7 @@ extension ProjectRoutes {
             .h2(.id("reports"), .text(ctx.t("project.reports"))),
             dueMonths.isEmpty ? .p(.class("empty"), .text(ctx.t("project.reports.none"))) : .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("report.month"))), .th(.text(ctx.t("report.due"))), .th(.text(ctx.t("report.state"))), .th(.text(ctx.t("report.work_done_percent"))),
-                           .th(.text(ctx.t("report.work_done_amount"))), .th(.text(ctx.t("report.jobs"))), .th(.text(ctx.t("report.referred_avg_wage"))), .th(.text(ctx.t("report.submitted"))), .th(.text("")))),
+                           .th(.text(ctx.t("report.work_done_amount"))), .th(.text(ctx.t("report.jobs"))), .th(.text(ctx.t("report.referred_avg_wage"))), .th(.text(ctx.t("report.submitted"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
                 .tbody(.forEach(dueMonths) { reportRow($0) })),
             reportForm,
             savingSection,

@@ -238,7 +238,7 @@ struct RelocationRoutes: RouteCollection {
             rows.isEmpty ? .p(.class("empty"), .text(ctx.t("settlements.none"))) :
             .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("settlements.name"))), .th(.text(ctx.t("person.district"))), .th(.text(ctx.t("settlements.potential"))),
-                           .th(.text(ctx.t("settlements.listed"))), .th(.text(ctx.t("settlements.basis"))), .th(.text("")))),
+                           .th(.text(ctx.t("settlements.listed"))), .th(.text(ctx.t("settlements.basis"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
                 .tbody(.forEach(rows) { row($0) })),
             !admin ? .empty : .form(.method(.post), .action("/settlements"), .class("panel"), ctx.csrfField(),
                 .h2(.text(ctx.t("settlements.add"))),
@@ -342,7 +342,7 @@ struct RelocationRoutes: RouteCollection {
             cofinancing.isEmpty ? .p(.class("empty"), .text(ctx.t("housing.cofinancing.none"))) :
             .table(.class("data"),
                 .thead(.tr(.th(.text("№")), .th(.text(ctx.t("housing.cofinancing.name"))), .th(.text(ctx.t("housing.employer"))), .th(.text(ctx.t("housing.cofinancing.total"))),
-                           .th(.text(ctx.t("housing.cofinancing.employer_cost"))), .th(.text(ctx.t("housing.cofinancing.split"))), .th(.text("")))),
+                           .th(.text(ctx.t("housing.cofinancing.employer_cost"))), .th(.text(ctx.t("housing.cofinancing.split"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
                 .tbody(.forEach(cofinancing) { coRow($0) })),
             !manage ? .empty : .form(.method(.post), .action("/housing/cofinancing"), .class("panel"), ctx.csrfField(),
                 .h3(.text(ctx.t("housing.cofinancing.add"))),

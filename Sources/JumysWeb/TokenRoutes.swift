@@ -43,7 +43,7 @@ struct TokenRoutes: RouteCollection {
             } ?? .empty,
             tokens.isEmpty ? .p(.text(ctx.t("tokens.none"))) : .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t("tokens.name"))), .th(.text(ctx.t("home.role"))), .th(.text(ctx.t("person.region"))), .th(.text(ctx.t("tokens.areas"))),
-                           .th(.text(ctx.t("tokens.issued_by"))), .th(.text(ctx.t("tokens.last_used"))), .th(.text(ctx.t("limits.state"))), .th(.text("")))),
+                           .th(.text(ctx.t("tokens.issued_by"))), .th(.text(ctx.t("tokens.last_used"))), .th(.text(ctx.t("limits.state"))), .th(.span(.class("visually-hidden"), .text(ctx.t("table.action")))))),
                 .tbody(.forEach(tokens) { t in
                     let u = users[t.user_id]
                     return .tr(.td(.class("mono"), .text(t.name)), .td(.text(u.map { ctx.t("role.\($0.role)") } ?? "—")), .td(.text(u?.regionISO ?? ctx.t("tokens.national"))),

@@ -15,26 +15,37 @@ struct FormKit {
         return .p(.class("field-error"), .id("\(f)-error"), .text(e.message))
     }
 
+    /// A field's hint, tied to its control by `aria-describedby`.
+    func hint<C: HTML.BodyContext>(_ name: String, _ text: String?) -> Node<C> {
+        text.map { .p(.class("hint"), .id("\(name)-hint"), .text($0)) } ?? .empty
+    }
+
+    /// What a screen reader reads with the control besides its label: its hint and its error; and that it is invalid.
+    func described<C>(_ name: String, hint: Bool) -> Attribute<C> {
+        .attribute(named: "aria-describedby", value: ((hint ? ["\(name)-hint"] : []) + (has(name) ? ["\(name)-error"] : [])).joined(separator: " "))
+    }
+    func invalid<C>(_ name: String) -> Attribute<C> { .attribute(named: "aria-invalid", value: has(name) ? "true" : "") }
+
     func text<C: HTML.BodyContext>(_ name: String, _ label: String, hint: String? = nil, type: HTMLInputType = .text, width: String? = nil) -> Node<C> {
         .div(.class(has(name) ? "field has-error" : "field"),
              .label(.for(name), .text(label)),
-             hint.map { .p(.class("hint"), .text($0)) } ?? .empty,
+             self.hint(name, hint),
              error(name),
-             .input(.type(type), .id(name), .name(name), .value(attr(values[name] ?? "")), width.map { .class($0) } ?? .class("")))
+             .input(.type(type), .id(name), .name(name), .value(attr(values[name] ?? "")), width.map { .class($0) } ?? .class(""), described(name, hint: hint != nil), invalid(name)))
     }
 
     func textarea<C: HTML.BodyContext>(_ name: String, _ label: String, hint: String? = nil, rows: Int = 6) -> Node<C> {
         .div(.class(has(name) ? "field has-error" : "field"),
              .label(.for(name), .text(label)),
-             hint.map { .p(.class("hint"), .text($0)) } ?? .empty,
+             self.hint(name, hint),
              error(name),
-             .textarea(.id(name), .name(name), .attribute(named: "rows", value: String(rows)), .text(values[name] ?? "")))
+             .textarea(.id(name), .name(name), .attribute(named: "rows", value: String(rows)), .attribute(described(name, hint: hint != nil)), .attribute(invalid(name)), .text(values[name] ?? "")))
     }
 
     func select<C: HTML.BodyContext>(_ name: String, _ label: String, options: [(String, String)], blank: Bool = true) -> Node<C> {
         .div(.class(has(name) ? "field has-error" : "field"),
              .label(.for(name), .text(label)), error(name),
-             .select(.id(name), .attribute(named: "name", value: name),
+             .select(.id(name), .attribute(named: "name", value: name), .attribute(described(name, hint: false)), .attribute(invalid(name)),
                      blank ? .element(named: "option", nodes: [.attribute(named: "value", value: "", ignoreIfValueIsEmpty: false), .text("—")]) : .empty,
                      .forEach(options) { o in
                         .element(named: "option", nodes: [.attribute(named: "value", value: o.0, ignoreIfValueIsEmpty: false), values[name] == o.0 ? .attribute(named: "selected", value: "selected") : .empty, .text(o.1)])

@@ -22,7 +22,7 @@
   function sortable(table, body) {
     var heads = table.tHead.rows[0].cells;
     Array.prototype.forEach.call(heads, function (th, index) {
-      if (th.colSpan > 1 || !text(th)) { return; }
+      if (th.colSpan > 1 || !text(th) || th.querySelector(".visually-hidden")) { return; }
       var button = document.createElement("button");
       button.type = "button";
       button.className = "sort";
