@@ -190,7 +190,7 @@ struct ImportRoutes: RouteCollection {
         let res = HTMLResponse.make(Layout.page(ctx, title: ctx.t("import.title"),
             .p(.a(.href("/imports"), .text("← " + ctx.t("import.title")))),
             .h1(.text(j.file_name)),
-            .dl(.class("facts"),
+            .dl(.class("summary"),
                 .dt(.text(ctx.t("import.kind"))), .dd(.text(ctx.t("import.kind.\(j.kind)"))),
                 .dt(.text(ctx.t("limits.state"))), .dd(Self.stateTag(ctx, j)),
                 .dt(.text(ctx.t("import.when"))), .dd(.text(String(j.created_at.prefix(16)).replacingOccurrences(of: "T", with: " ")))),

@@ -130,7 +130,7 @@ struct JobRoutes: RouteCollection {
             .h1(.text(ctx.t("jobs.title"))),
             .p(.class("lead"), .text(ctx.t("jobs.lead"))),
             jobs.isEmpty ? .p(.class("empty"), .text(ctx.t("jobs.none"))) : .table(.class("data"),
-                .thead(.tr(.th(.text(ctx.t("jobs.what"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("import.when"))), .th(.text(ctx.t("jobs.by"))))),
+                .thead(.tr(.th(.text(ctx.t("jobs.what"))), .th(.text(ctx.t("limits.state"))), .th(.text(ctx.t("jobs.when"))), .th(.text(ctx.t("jobs.by"))))),
                 .tbody(.forEach(jobs) { j in
                     .tr(.td(.a(.href("/jobs/\(j.id)"), .text(Self.title(ctx, j)))), .td(Self.stateTag(ctx, j)),
                         .td(.text(String(j.created_at.prefix(16)).replacingOccurrences(of: "T", with: " "))), .td(.text(j.login)))
@@ -180,10 +180,10 @@ struct JobRoutes: RouteCollection {
         let res = HTMLResponse.make(Layout.page(ctx, title: Self.title(ctx, j),
             .p(.a(.href("/jobs"), .text("← " + ctx.t("jobs.title")))),
             .h1(.text(Self.title(ctx, j))),
-            .dl(.class("facts"),
+            .dl(.class("summary"),
                 .dt(.text(ctx.t("limits.state"))), .dd(Self.stateTag(ctx, j)),
                 .dt(.text(ctx.t("jobs.by"))), .dd(.text(j.login)),
-                .dt(.text(ctx.t("import.when"))), .dd(.text(String(j.created_at.prefix(16)).replacingOccurrences(of: "T", with: " ")))),
+                .dt(.text(ctx.t("jobs.when"))), .dd(.text(String(j.created_at.prefix(16)).replacingOccurrences(of: "T", with: " ")))),
             body
         ), status: .ok)
         if !j.isFinished { res.headers.replaceOrAdd(name: "Refresh", value: "2") }
