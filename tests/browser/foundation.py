@@ -5,6 +5,7 @@ import os
 import sys
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import Checks, browser, navigate  # noqa: E402
@@ -42,6 +43,25 @@ for lang, signin_title, people_title in (("kk", "Жүйеге кіру", "Ада
         rows = d.find_elements(By.CSS_SELECTOR, "table.data tbody tr")
         check(len(rows) > 0, f"[{lang}] people list shows the district's people")
         shot(d, f"{lang}-people")
+        # The list sorts by a column's heading (a button, so the keyboard reaches it) and filters as one types.
+        heading = d.find_element(By.CSS_SELECTOR, "table.data thead th button.sort")
+        heading.click()
+        in_order = """const cells = [...document.querySelectorAll('table.data tbody tr')].map(r => r.cells[0].textContent.trim());
+                      return cells.length > 1 && cells.every((c, i) => i === 0 || cells[i - 1].localeCompare(c, arguments[0], {numeric: true}) * arguments[1] <= 0);"""
+        th = heading.find_element(By.XPATH, "..")
+        check(th.get_attribute("aria-sort") == "ascending" and d.execute_script(in_order, lang, 1),
+              f"[{lang}] a column heading sorts the table and says so (aria-sort)")
+        heading.click()
+        check(th.get_attribute("aria-sort") == "descending" and d.execute_script(in_order, lang, -1), f"[{lang}] again: the other way")
+        boxes = d.find_elements(By.CSS_SELECTOR, ".table-filter input")
+        if boxes:
+            first = d.find_elements(By.CSS_SELECTOR, "table.data tbody tr")[0].find_elements(By.TAG_NAME, "td")[0].text.split()[0]
+            boxes[0].send_keys(first)
+            shown = [r for r in d.find_elements(By.CSS_SELECTOR, "table.data tbody tr") if r.is_displayed()]
+            check(shown and all(first in r.text for r in shown), f"[{lang}] the table filter keeps only the matching rows")
+            boxes[0].send_keys(Keys.CONTROL, "a")
+            boxes[0].send_keys(Keys.DELETE)
+            check(all(r.is_displayed() for r in d.find_elements(By.CSS_SELECTOR, "table.data tbody tr")), f"[{lang}] emptied, the filter shows every row again")
         name = rows[0].find_element(By.TAG_NAME, "a").text
         surname = name.split()[0]
         box = d.find_element(By.ID, "q")
