@@ -247,7 +247,8 @@ public struct JobStore: Sendable {
             let total = try await payroll.running(month: month)
             try await progress(0, total)
             let actor = Actor(userID: job.user_id, login: job.login)
-            let r = try await payroll.run(month: month, env: try await env(), by: actor) { seen, _ in try await progress(seen, max(total, seen)) }
+            // Batches of 250 placements: a progress step (and a transaction) every few hundred lines.
+            let r = try await payroll.run(month: month, env: try await env(), by: actor, batchSize: 250) { seen, _ in try await progress(seen, max(total, seen)) }
             return (["month": month.description, "placements": String(r.placements), "added": String(r.added), "total": r.total.decimalString,
                      "held": String(r.held), "held_total": r.heldTotal.decimalString, "held_regions": r.heldRegions.sorted().joined(separator: ",")], nil)
         }

@@ -12,7 +12,7 @@ struct Jumys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jumys",
         abstract: "Jumys: the information system of Kazakhstan's state employment programmes.",
-        subcommands: [Serve.self, Migrate.self, Audit.self, UserCommand.self, Calc.self, CalcBatch.self, Bench.self, PayrollCommand.self, SeedCommand.self, ImportCommand.self]
+        subcommands: [Serve.self, Migrate.self, Audit.self, UserCommand.self, Calc.self, CalcBatch.self, Bench.self, PayrollCommand.self, SeedCommand.self, ImportCommand.self, BackupCommand.self, RestoreCommand.self]
     )
 }
 
