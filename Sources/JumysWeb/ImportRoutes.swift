@@ -17,6 +17,9 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     private let lock = NSLock()
     private var loop: Task<Void, Never>?
     private var runs: [Int: Task<Void, Never>] = [:]
+    private var stoppingFlag = false
+    /// The server is stopping: no new job starts here, and the jobs running stop between steps (to resume later).
+    var stopping: Bool { lock.withLock { stoppingFlag } }
 
     init(name: String, waiting: @escaping @Sendable (Store) async throws -> [Int], busy: @escaping @Sendable (any Error) -> Bool,
          run: @escaping @Sendable (Application, Int, String) async throws -> Void) {
@@ -35,7 +38,7 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
 
     /// Stops between steps: the jobs resume at the next start.
     func shutdownAsync(_ app: Application) async {
-        let (l, r) = lock.withLock { (loop, Array(runs.values)) }
+        let (l, r) = lock.withLock { stoppingFlag = true; return (loop, Array(runs.values)) }
         l?.cancel()
         for t in r { t.cancel() }
         for t in r { await t.value }
@@ -46,6 +49,7 @@ final class BackgroundWorker: LifecycleHandler, @unchecked Sendable {
     func kick(_ id: Int, on app: Application) -> Task<Void, Never> {
         lock.withLock {
             if let t = runs[id] { return t }
+            if stoppingFlag { return Task {} }
             let t = Task { [owner, name, run, busy] in
                 do { try await run(app, id, owner) } catch {
                     if !(error is CancellationError), !busy(error) {

@@ -321,6 +321,10 @@ struct LabourAPIRoutes: RouteCollection {
             guard let now = try await jobs.job(j.id) else { throw Abort(.notFound) }
             j = now
             if j.isFinished { break }
+            // Stopping, this server will not finish it: the job waits in the database for the next start (or another instance).
+            if req.application.jobWorker.stopping {
+                throw Abort(.serviceUnavailable, headers: ["Retry-After": "30"], reason: "The server is stopping; the payroll resumes when it starts again.")
+            }
             try await Task.sleep(for: .milliseconds(200))
         }
         guard j.state == "done" else { throw Abort(.unprocessableEntity, reason: req.jumys.translator.t("error.field.\(j.problem ?? "job_failed")", req.lang)) }

@@ -80,8 +80,10 @@ struct Serve: AsyncParsableCommand {
             // Vapor's own serve command runs the server until SIGINT or SIGTERM.
             app.environment.arguments = ["jumys", "serve", "--hostname", config.host, "--port", String(config.port)]
             try await app.execute()
-            await store.shutdown()
+            // SIGTERM or SIGINT: the server stops taking connections and finishes the requests in flight (up to
+            // its shutdown timeout), the background workers stop between steps; only then is the database closed.
             try await app.asyncShutdown()
+            await store.shutdown()
         } catch {
             try? await app.asyncShutdown()
             throw error
