@@ -42,6 +42,19 @@ public struct SubsidyTable: Sendable {
     // MARK: values (no allocation)
 
     /// B2 for a month of practice (≥ 1).
+    /// The table's numbers (B2 and B3), for a bare SQL statement that computes the same amounts (the payroll's
+    /// benchmark baseline): last months, the youth-practice amount, each band's last month, percent (units of
+    /// 1/10,000) and cap, all in tiyn.
+    public struct Numbers: Sendable {
+        public let youthLastMonth: Int, youthAmount: Int64, socialLastMonth: Int
+        public let bandLast: [Int], bandPercentUnits: [Int64], bandCap: [Int64]
+        public let percentDivisor: Int64
+    }
+    public var numbers: Numbers {
+        Numbers(youthLastMonth: ypLastMonth, youthAmount: ypAmount.tiyn, socialLastMonth: sjLastMonth, bandLast: [bandLast.0, bandLast.1, bandLast.2],
+                bandPercentUnits: [bandPctUnits.0, bandPctUnits.1, bandPctUnits.2], bandCap: [bandCapTiyn.0, bandCapTiyn.1, bandCapTiyn.2], percentDivisor: 100 * FixedDecimal.scale)
+    }
+
     @inline(__always) public func youthPractice(month: Int) -> Money { month <= ypLastMonth ? ypAmount : .zero }
 
     @inline(__always) func band(_ month: Int) -> Int { month <= bandLast.0 ? 0 : (month <= bandLast.1 ? 1 : 2) }

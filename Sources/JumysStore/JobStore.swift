@@ -39,8 +39,12 @@ struct CreateBackgroundJobs: AsyncMigration {
             .create()
         guard let sql = db as? any SQLDatabase else { return }
         try await sql.create(index: "background_jobs_kind_idx").on("background_jobs").column("kind").column("subject").run()
+        // The person card lists a person's placements: without this, every card read the whole table (measured at
+        // national scale, issue 11).
+        try await sql.create(index: "placements_person_idx").on("placements").column("person_id").run()
     }
     func revert(on db: any Database) async throws {
+        if let sql = db as? any SQLDatabase { try await sql.drop(index: "placements_person_idx").run() }
         try await db.schema("background_job_files").delete()
         try await db.schema("background_jobs").delete()
     }

@@ -5,7 +5,7 @@ import JumysRules
 import JumysStore
 
 struct Bench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (see BENCHMARKS.md).", subcommands: [RulesBench.self, MatchingBench.self, ReportBench.self, ProgrammeReportBench.self])
+    static let configuration = CommandConfiguration(abstract: "Benchmarks (see BENCHMARKS.md).", subcommands: [RulesBench.self, MatchingBench.self, ReportBench.self, ProgrammeReportBench.self, PayrollBench.self])
 
     /// `jumys bench rules --count N`: the three subsidy rules for N synthetic people, through the rule functions the API calls.
     struct RulesBench: AsyncParsableCommand {
