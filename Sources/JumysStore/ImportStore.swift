@@ -230,13 +230,7 @@ public struct ImportStore: Sendable {
     }
 
     /// Jobs waiting for a runner: queued, or running under a claim that has lapsed.
-    public func waiting() async throws -> [Int] {
-        struct R: Decodable { let id: Int }
-        let now = store.now().timeIntervalSince1970
-        return try await store.sql.select().column("id").from("import_jobs")
-            .where(group: { $0.where("state", .equal, SQLBind("queued")).orWhere(group: { $0.where("state", .equal, SQLBind("running")).where("lease_until", .lessThan, SQLBind(now)) }) })
-            .orderBy("id").all(decoding: R.self).map(\.id)
-    }
+    public func waiting() async throws -> [Int] { try await Lease.waiting(store, table: "import_jobs") }
 
     // MARK: running
 
@@ -264,19 +258,7 @@ public struct ImportStore: Sendable {
 
     /// Claims the job for `owner`; false when another live runner holds it or it is finished.
     func claim(_ id: Int, owner: String) async throws -> Bool {
-        struct L: Decodable { let state: String; let lease_owner: String?; let lease_until: Double? }
-        let now = store.now().timeIntervalSince1970
-        guard let l = try await store.sql.select().columns("state", "lease_owner", "lease_until").from("import_jobs").where("id", .equal, SQLBind(id)).first(decoding: L.self),
-              l.state == "queued" || l.state == "running" else { return false }
-        guard l.lease_owner == owner || Self.abandoned(owner: l.lease_owner, until: l.lease_until, now: now) else { return false }
-        // Conditional on the claim read: of two runners racing for it, one wins.
-        let previous = l.lease_owner, lease = now + Self.lease
-        let won = try await store.bookkeeping { db in
-            let q = (db as! any SQLDatabase).update("import_jobs").set("lease_owner", to: SQLBind(owner)).set("lease_until", to: SQLBind(lease)).set("state", to: SQLBind("running"))
-                .where("id", .equal, SQLBind(id))
-            return try await (previous.map { q.where("lease_owner", .equal, SQLBind($0)) } ?? q.where("lease_owner", .is, SQLLiteral.null)).returning("id").all().count
-        }
-        return won == 1
+        try await Lease.claim(store, table: "import_jobs", id: id, owner: owner, duration: Self.lease)
     }
 
     /// Runs a job to its end (or resumes it): returns the finished job. Throws `Failure.busy` when another live

@@ -160,29 +160,13 @@ public struct JobStore: Sendable {
     }
 
     /// Jobs waiting for a runner: queued, or running under a claim that has lapsed.
-    public func waiting() async throws -> [Int] {
-        struct R: Decodable { let id: Int }
-        let now = store.now().timeIntervalSince1970
-        return try await store.sql.select().column("id").from("background_jobs")
-            .where(group: { $0.where("state", .equal, SQLBind("queued")).orWhere(group: { $0.where("state", .equal, SQLBind("running")).where("lease_until", .lessThan, SQLBind(now)) }) })
-            .orderBy("id").all(decoding: R.self).map(\.id)
-    }
+    public func waiting() async throws -> [Int] { try await Lease.waiting(store, table: "background_jobs") }
 
-    /// Claims the job for `owner`; false when another live runner holds it or it is finished.
+    /// Claims the job for `owner` (counting the run and naming its runner); false when another live runner holds it or it is finished.
     func claim(_ id: Int, owner: String) async throws -> Bool {
-        struct L: Decodable { let state: String; let lease_owner: String?; let lease_until: Double? }
-        let now = store.now().timeIntervalSince1970
-        guard let l = try await store.sql.select().columns("state", "lease_owner", "lease_until").from("background_jobs").where("id", .equal, SQLBind(id)).first(decoding: L.self),
-              l.state == "queued" || l.state == "running" else { return false }
-        guard l.lease_owner == owner || ImportStore.abandoned(owner: l.lease_owner, until: l.lease_until, now: now) else { return false }
-        // Conditional on the claim read: of two runners racing for it, one wins.
-        let previous = l.lease_owner, lease = now + Self.lease
-        let won = try await store.bookkeeping { db in
-            let q = (db as! any SQLDatabase).update("background_jobs").set("lease_owner", to: SQLBind(owner)).set("lease_until", to: SQLBind(lease)).set("state", to: SQLBind("running"))
-                .set("runs", to: SQLRaw("runs + 1")).set("ran_by", to: SQLBind(owner)).where("id", .equal, SQLBind(id))
-            return try await (previous.map { q.where("lease_owner", .equal, SQLBind($0)) } ?? q.where("lease_owner", .is, SQLLiteral.null)).returning("id").all().count
+        try await Lease.claim(store, table: "background_jobs", id: id, owner: owner, duration: Self.lease) {
+            $0.set("runs", to: SQLRaw("runs + 1")).set("ran_by", to: SQLBind(owner))
         }
-        return won == 1
     }
 
     /// Records progress and renews the claim; `Failure.leaseLost` when another runner holds the job now.
@@ -210,10 +194,7 @@ public struct JobStore: Sendable {
         } catch let e as FieldErrors {
             try await finish(id, owner: owner, result: nil, file: nil, problem: e.errors.first?.code ?? "job_failed")
             return try await job(id)!
-        } catch is RuleInputError {
-            try await finish(id, owner: owner, result: nil, file: nil, problem: "rules_not_in_force")
-            return try await job(id)!
-        } catch is ParameterMissing {
+        } catch where error is RuleInputError || error is ParameterMissing {
             try await finish(id, owner: owner, result: nil, file: nil, problem: "rules_not_in_force")
             return try await job(id)!
         }
