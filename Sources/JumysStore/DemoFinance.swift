@@ -15,10 +15,12 @@ extension DemoData {
         struct N: Decodable { let n: Int }
         let today = store.today()
         try await allocateDemoLimits(store, years: [today.year, today.year + 1], on: CivilDate(year: today.year, month: 1, day: 15)!)
-        let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("budget_credits").first(decoding: N.self)?.n ?? 0
-        guard have == 0 else { return 0 }
         func user(_ login: String) async throws -> UserContext { try await account(store, login) }
         func org(_ code: String) async throws -> Int { try await organisation(store, code) }
+        // Once: when the demo lender has no credit yet (a seeded national dataset has credits of its own lenders).
+        let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("budget_credits")
+            .where("borrower_id", .equal, SQLBind(try await org("lender.demo"))).first(decoding: N.self)?.n ?? 0
+        guard have == 0 else { return 0 }
         guard let district = try await DistrictRecord.query(on: store.db).filter(\.$regionISO == "KZ-71").sort(\.$kato).first()?.id else { return 0 }
         let env = RulesEnvironment(parameters: try ParameterSet.bundled(), calendar: try WorkCalendar.bundled())
         let ministry = try await user("ministry.officer"), akimat = try await user("akimat.KZ-71"), lender = try await user("lender.demo")

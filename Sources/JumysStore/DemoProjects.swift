@@ -7,11 +7,12 @@ import SQLKit
 extension DemoData {
     /// Demonstration infrastructure projects in Karaganda Region, each taken through the pipeline by the demo
     /// accounts of its bodies: one with works under way (drawing on the year's limit), one waiting for the regional
-    /// commission, one draft without its jobs figures. Added once, when there are no projects; dates are relative
+    /// commission, one draft without its jobs figures. Added once, when there are no demonstration projects (a seeded
+    /// national dataset gets them too); dates are relative
     /// to today so that the quota board has something current to show.
     public static func loadProjects(into store: Store) async throws -> Int {
         struct N: Decodable { let n: Int }
-        let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("projects").first(decoding: N.self)?.n ?? 0
+        let have = try await store.sql.select().column(SQLFunction("COUNT", args: SQLLiteral.all), as: "n").from("projects").where("name", .like, SQLBind("%(демо)")).first(decoding: N.self)?.n ?? 0
         guard have == 0 else { return 0 }
         func user(_ login: String) async throws -> UserContext { try await account(store, login) }
         func org(_ code: String) async throws -> Int { try await organisation(store, code) }

@@ -251,7 +251,10 @@ public struct MonitoringStore: Sendable {
         struct Row: Decodable { let region_iso: String; let borrower_id: Int; let since: String }
         var q = store.sql.select().column("region_iso").column("borrower_id").column(SQLFunction("MIN", args: SQLColumn("transferred_on")), as: "since")
             .from("budget_credits").where("level", .equal, SQLBind(CreditLevel.creditOrganisation.rawValue))
-        if let lender { q = q.where("borrower_id", .equal, SQLBind(lender)) } else { q = q.where("region_iso", .in, SQLBind.group(regions)) }
+        if let lender { q = q.where("borrower_id", .equal, SQLBind(lender)) } else {
+            guard !regions.isEmpty else { return [] }
+            q = q.where("region_iso", .in, SQLBind.group(regions))
+        }
         return try await q.groupBy("region_iso").groupBy("borrower_id").orderBy("region_iso").orderBy("borrower_id").all(decoding: Row.self).compactMap { r in
             CivilDate(iso: r.since).map { (Filer(region: r.region_iso, lender: r.borrower_id), $0) }
         }

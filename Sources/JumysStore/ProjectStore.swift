@@ -161,7 +161,11 @@ public struct ProjectStore: Sendable {
         if let r = f.region { q = q.where(SQLColumn("region_iso", table: "p"), .equal, SQLBind(r)) }
         if let d = f.district { q = q.where(SQLColumn("district_id", table: "p"), .equal, SQLBind(d)) }
         if let s = f.state { q = q.where(SQLColumn("state", table: "p"), .equal, SQLBind(s.rawValue)) }
-        if let ss = f.states { q = q.where(SQLColumn("state", table: "p"), .in, SQLBind.group(ss.map(\.rawValue))) }
+        if let ss = f.states {
+            // No state asked for: nothing (PostgreSQL has no empty IN list).
+            guard !ss.isEmpty else { return [] }
+            q = q.where(SQLColumn("state", table: "p"), .in, SQLBind.group(ss.map(\.rawValue)))
+        }
         if let p = f.programme { q = q.where(SQLColumn("programme", table: "p"), .equal, SQLBind(p.rawValue)) }
         if let y = f.year { q = q.where(SQLColumn("year", table: "p"), .equal, SQLBind(y)) }
         if let ids = f.ids { q = q.where(SQLColumn("id", table: "p"), .in, SQLBind.group(ids.isEmpty ? [-1] : ids)) }

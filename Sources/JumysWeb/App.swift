@@ -77,6 +77,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     app.middleware.use(IdempotencyMiddleware())
     app.middleware.use(CSRFMiddleware())
     app.middleware.use(ReadOnlyRoleMiddleware())
+    app.middleware.use(WriteGate())
 
     try OperationsRoutes().boot(routes: app.routes)
     try SessionRoutes().boot(routes: app.routes)

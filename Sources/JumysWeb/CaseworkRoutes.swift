@@ -36,6 +36,13 @@ struct CaseworkRoutes: RouteCollection {
         return u
     }
 
+    /// A user who does casework (a caseworker, or the administrator); anyone else is refused before the form is read.
+    static func requireCaseworker(_ req: Request) throws -> UserContext {
+        let u = try requireWriter(req)
+        guard u.doesCasework else { throw Abort(.forbidden, reason: "casework") }
+        return u
+    }
+
     static func id(_ req: Request, _ name: String = "id") throws -> Int {
         guard let v = req.parameters.get(name, as: Int.self) else { throw Abort(.notFound) }
         return v
@@ -60,7 +67,7 @@ struct CaseworkRoutes: RouteCollection {
     // MARK: registration
 
     @Sendable func newPerson(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         var values = ["rural": "false"]
         // Taken from an online application: the form starts with what the person sent (the id is not personal data).
         if let oid = try? req.query.get(Int.self, at: "online"), let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope) {
@@ -71,7 +78,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func createPerson(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let f = try Self.form(req)
         let cats = (f["categories"] ?? "").split(separator: ",").compactMap { PersonCategory(rawValue: String($0)) }
         let reg = Registration(iin: f["iin"] ?? "", lastName: f["last_name"] ?? "", firstName: f["first_name"] ?? "", middleName: f["middle_name"],
@@ -101,7 +108,7 @@ struct CaseworkRoutes: RouteCollection {
     // MARK: person card additions
 
     @Sendable func addCategory(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         do {
@@ -119,7 +126,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func addMember(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         do {
@@ -135,7 +142,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func setTSA(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         try await Self.cases(req).setTSARecipient(person: id, f["tsa_recipient"] == "true", by: user)
@@ -143,7 +150,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func recordConsent(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         guard f["consent"] == "true" else {
@@ -154,7 +161,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func addObligation(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         do {
@@ -170,7 +177,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func newApplication(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         do {
@@ -190,7 +197,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func act(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         guard let action = req.parameters.get("action").flatMap(ApplicationAction.init(rawValue:)) else { throw Abort(.notFound) }
         let f = try Self.form(req)
@@ -234,14 +241,14 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func fulfil(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req), oid = try Self.id(req, "oid")
         do { try await Self.cases(req).fulfilObligation(oid, by: user) } catch StoreError.notFound { throw Abort(.notFound) }
         return req.redirect(to: "/contracts/\(id)#obligations", redirectType: .normal)
     }
 
     @Sendable func addVisit(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         do {
@@ -254,7 +261,7 @@ struct CaseworkRoutes: RouteCollection {
     }
 
     @Sendable func addBreach(req: Request) async throws -> Response {
-        let user = try Self.requireWriter(req)
+        let user = try Self.requireCaseworker(req)
         let id = try Self.id(req)
         let f = try Self.form(req)
         do {

@@ -35,7 +35,8 @@ struct CaptureHandler: LogHandler {
 }
 
 /// The application as the server runs it (same `configure`), on an isolated store with a small demo dataset.
-func withJumys<T>(persons: Int = 300, config tweak: (inout AppConfig) -> Void = { _ in }, _ body: (Application, Store) async throws -> T) async throws -> T {
+func withJumys<T>(persons: Int = 300, config tweak: (inout AppConfig) -> Void = { _ in }, prepare: (Store) async throws -> Void = { _ in },
+                  _ body: (Application, Store) async throws -> T) async throws -> T {
     _ = LogCapture.bootstrap
     var config = AppConfig()
     config.bcryptCost = 4
@@ -46,6 +47,7 @@ func withJumys<T>(persons: Int = 300, config tweak: (inout AppConfig) -> Void = 
     do {
         try await store.migrate()
         try await ReferenceData.load(into: store)
+        try await prepare(store)
         _ = try await DemoData.load(into: store, hashPassword: { try Bcrypt.hash($0, cost: 4) }, persons: persons)
         try configure(app, services: try await AppServices.make(config: config, store: store))
         let r = try await body(app, store)
