@@ -428,7 +428,12 @@ public struct CreditStore: Sendable {
         if let d = l.disbursed_on.flatMap(CivilDate.init(iso:)), on < d { errors.append(FieldError("on", "loan_before_contract")) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         try await store.write(as: user.actor) { ctx in
-            try await ctx.sql.update("loans").set("target_use_confirmed_on", to: SQLBind(on.iso)).set("version", to: SQLRaw("version + 1")).where("id", .equal, SQLBind(id)).run()
+            // Once, even when confirmed twice at the same moment.
+            struct R: Decodable { let id: Int }
+            guard try await ctx.sql.update("loans").set("target_use_confirmed_on", to: SQLBind(on.iso)).set("version", to: SQLRaw("version + 1")).where("id", .equal, SQLBind(id))
+                .where("target_use_confirmed_on", .is, SQLLiteral.null).returning("id").first(decoding: R.self) != nil else {
+                throw FieldErrors(errors: [FieldError("on", "already_recorded")])
+            }
             try ctx.audit("target_use", entity: "loan", id: String(id), after: ["on": on.iso, "late": (l.target_use_by.map { on.iso > $0 } ?? false) ? "yes" : "no"])
         }
     }
@@ -449,8 +454,17 @@ public struct CreditStore: Sendable {
         if l.jobs_promised < 1 { errors.append(FieldError("slot", "loan_jobs_required")) }
         if let s = chosen, !(1...max(1, l.jobs_promised)).contains(s) || (open.contains(s) && !seasonal) { errors.append(FieldError("slot", "loan_job_slot_taken")) }
         if chosen == nil { errors.append(FieldError("slot", "loan_job_slot_taken")) }
-        guard errors.isEmpty, let s = chosen else { throw FieldErrors(errors: errors) }
+        guard errors.isEmpty, chosen != nil else { throw FieldErrors(errors: errors) }
+        let promised = l.jobs_promised
         try await store.write(as: user.actor) { ctx in
+            // The loan's jobs are filled one by one: the slot chosen above is chosen again on what is stored now.
+            try await ctx.serialize("loan:\(id)")
+            let now = try await ctx.sql.select().columns("id", "slot", "contract_number", "contract_on", "ended_on", "seasonal").from("loan_jobs").where("loan_id", .equal, SQLBind(id))
+                .all(decoding: JobRow.self)
+            let taken = Set(now.filter { $0.ended_on == nil && !$0.seasonal }.map(\.slot))
+            guard let s = slot ?? (1...max(1, promised)).first(where: { !taken.contains($0) }), seasonal || !taken.contains(s) else {
+                throw FieldErrors(errors: [FieldError("slot", "loan_job_slot_taken")])
+            }
             try await ctx.sql.insert(into: "loan_jobs").columns("loan_id", "slot", "contract_number", "contract_on", "seasonal", "by_login", "at")
                 .values(SQLBind(id), SQLBind(s), SQLBind(number), SQLBind(contractOn.iso), SQLBind(seasonal), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now))).run()
             try ctx.audit("job", entity: "loan", id: String(id), after: ["slot": String(s), "contract_on": contractOn.iso, "seasonal": seasonal ? "yes" : "no"])
@@ -463,7 +477,9 @@ public struct CreditStore: Sendable {
         guard let j = try await jobs(of: id).first(where: { $0.id == jobID }), j.ended_on == nil else { throw FieldErrors(errors: [FieldError("ended_on", "already_recorded")]) }
         if endedOn > today() || endedOn.iso < j.contract_on { throw FieldErrors(errors: [FieldError("ended_on", "date_future")]) }
         try await store.write(as: user.actor) { ctx in
-            try await ctx.sql.update("loan_jobs").set("ended_on", to: SQLBind(endedOn.iso)).where("id", .equal, SQLBind(jobID)).where("ended_on", .is, SQLLiteral.null).run()
+            struct R: Decodable { let id: Int }
+            guard try await ctx.sql.update("loan_jobs").set("ended_on", to: SQLBind(endedOn.iso)).where("id", .equal, SQLBind(jobID)).where("ended_on", .is, SQLLiteral.null)
+                .returning("id").first(decoding: R.self) != nil else { throw FieldErrors(errors: [FieldError("ended_on", "already_recorded")]) }
             try ctx.audit("job_ended", entity: "loan", id: String(id), after: ["slot": String(j.slot), "ended_on": endedOn.iso])
         }
     }
@@ -692,6 +708,17 @@ public struct CreditStore: Sendable {
         if text.count > 1000 { errors.append(FieldError("note", "note_required")) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         try await store.write(as: user.actor) { ctx in
+            // The bond's events one at a time: what was repaid and which months were reported, checked again as stored now.
+            try await ctx.serialize("bond:\(id)")
+            struct E: Decodable { let kind: String; let month: String?; let amount: Int64 }
+            let events = try await ctx.sql.select().columns("kind", "month", "amount").from("bond_events").where("bond_id", .equal, SQLBind(id)).all(decoding: E.self)
+            switch kind {
+            case .earlyRepayment:
+                let repaid = events.filter { $0.kind == BondEventKind.earlyRepayment.rawValue }.reduce(Int64(0)) { $0 + $1.amount }
+                if amount.tiyn > b.amount - repaid { throw FieldErrors(errors: [FieldError("amount", "amount_invalid")]) }
+            case .useReport:
+                if events.contains(where: { $0.kind == BondEventKind.useReport.rawValue && $0.month == month }) { throw FieldErrors(errors: [FieldError("month", "already_recorded")]) }
+            }
             try await ctx.sql.insert(into: "bond_events").columns("bond_id", "kind", "month", "amount", "on_date", "note", "by_login", "at")
                 .values(SQLBind(id), SQLBind(kind.rawValue), SQLBind(kind == .useReport ? month : nil), SQLBind(amount.tiyn), SQLBind(on.iso), SQLBind(text), SQLBind(user.login), SQLBind(AuditLog.timestamp(ctx.now))).run()
             try ctx.audit(kind.rawValue, entity: "bond_loan", id: String(id), after: ["amount": amount.decimalString, "month": month ?? "", "on": on.iso])

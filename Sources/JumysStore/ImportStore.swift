@@ -330,12 +330,16 @@ public struct ImportStore: Sendable {
                 do {
                     try await commit(j.id, rows: rows, end: end, table: table, importer: importer, user: user, owner: owner)
                     break
-                } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 2 {
-                    // Another writer stored one of these rows between the check and the write: check the batch again.
+                } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 10 {
+                    // Another writer stored one of these rows between the check and the write (two files with the
+                    // same people imported at once): check the batch again, after a short pause that differs
+                    // between the writers so that they stop meeting.
                     attempt += 1
-                } catch is FieldErrors where attempt < 2 {
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
+                } catch is FieldErrors where attempt < 10 {
                     // A row's record changed between the check and the write (a referral closed meanwhile): again.
                     attempt += 1
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
                 }
             }
             start = end

@@ -178,16 +178,29 @@ public struct LabourStore: Sendable {
     public func vacancies(forPerson personID: Int, scope: Scope, limit: Int = 20) async throws -> [(vacancy: VacancyRow, reason: MatchReason)] {
         guard let p = try await cases.person(personID, scope: scope), let code = p.occupation_isco, let isco = Int(code) else { return [] }
         let today = cases.today()
-        let rows = try await store.sql.select().column("*").from("vacancies").where("state", .equal, SQLBind("open"))
-            .where("valid_from", .lessThanOrEqual, SQLBind(today.iso)).where("valid_until", .greaterThanOrEqual, SQLBind(today.iso))
-            .where("occupation_isco", .like, SQLBind(String(code.prefix(1)) + "%")).limit(200_000).all(decoding: VacancyRow.self)
         let regionNumber = { (iso: String) in Int(iso.suffix(2)) ?? 0 }
-        let byID = Dictionary(uniqueKeysWithValues: rows.map { ($0.id, $0) })
-        let index = MatchIndex(rows.map { MatchItem(id: $0.id, isco: Int($0.occupation_isco), district: $0.district_id, region: regionNumber($0.region_iso), rank: $0.wage) })
         // Vacancies the person was already referred to are not suggested again.
         let referred = Set(try await referrals(of: personID).map(\.vacancy_id))
-        return index.top(for: MatchItem(id: 0, isco: isco, district: p.district_id, region: regionNumber(p.region_iso), rank: 0), limit: limit, excluding: referred)
-            .compactMap { t in byID[t.item.id].map { ($0, t.reason) } }
+        let target = MatchItem(id: 0, isco: isco, district: p.district_id, region: regionNumber(p.region_iso), rank: 0)
+        // The occupation ranks first (A4): read the same occupation's open vacancies, and a wider ISCO group only when
+        // the narrower one has fewer than asked for; only the columns the ranking needs, then the chosen rows whole.
+        // The range on the code (not LIKE) uses the ISCO index on both databases.
+        struct M: Decodable { let id: Int; let occupation_isco: String; let district_id: Int; let region_iso: String; let wage: Int64 }
+        var top: [(item: MatchItem, reason: MatchReason)] = []
+        for level in stride(from: min(4, code.count), through: 1, by: -1) {
+            let prefix = String(code.prefix(level))
+            let rows = try await store.sql.select().columns("id", "occupation_isco", "district_id", "region_iso", "wage").from("vacancies").where("state", .equal, SQLBind("open"))
+                .where("valid_from", .lessThanOrEqual, SQLBind(today.iso)).where("valid_until", .greaterThanOrEqual, SQLBind(today.iso))
+                .where("occupation_isco", .greaterThanOrEqual, SQLBind(prefix)).where("occupation_isco", .lessThan, SQLBind(prefix + ":"))
+                .limit(200_000).all(decoding: M.self)
+            let index = MatchIndex(rows.map { MatchItem(id: $0.id, isco: Int($0.occupation_isco), district: $0.district_id, region: regionNumber($0.region_iso), rank: $0.wage) })
+            top = index.top(for: target, limit: limit, excluding: referred)
+            if top.count >= limit { break }
+        }
+        guard !top.isEmpty else { return [] }
+        let full = Dictionary(uniqueKeysWithValues: try await store.sql.select().column("*").from("vacancies").where("id", .in, SQLBind.group(top.map(\.item.id)))
+            .all(decoding: VacancyRow.self).map { ($0.id, $0) })
+        return top.compactMap { t in full[t.item.id].map { ($0, t.reason) } }
     }
 
     // MARK: referrals
@@ -204,6 +217,8 @@ public struct LabourStore: Sendable {
         let today = cases.today()
         return try await store.write(as: user.actor) { ctx in
             struct R: Decodable { let id: Int }
+            // One referral of a person to a vacancy at a time, even when asked twice at the same moment.
+            try await ctx.serialize("referral:\(personID):\(vacancyID)")
             let existing = try await ctx.sql.select().column("id").from("referrals").where("person_id", .equal, SQLBind(personID)).where("vacancy_id", .equal, SQLBind(vacancyID))
                 .where("state", .equal, SQLBind("issued")).first(decoding: R.self)
             if existing != nil { throw FieldErrors(errors: [FieldError("vacancy", "already_referred")]) }
@@ -398,6 +413,13 @@ public struct LabourStore: Sendable {
         case .hired(let position, let starts, let ends, let wage, let subsidised):
             state = "hired"; reason = nil
             struct R: Decodable { let id: Int }
+            // One place of the vacancy is taken, if one is left (the row stays locked until the commit, so
+            // simultaneous hires take the places one by one); the vacancy closes when none is left.
+            guard try await ctx.sql.update("vacancies").set(SQLIdentifier("places"), to: SQLRaw("places - 1")).where("id", .equal, SQLBind(r.vacancy_id))
+                .where("places", .greaterThan, SQLBind(0)).returning("id").first(decoding: R.self) != nil else {
+                throw FieldErrors(errors: [FieldError("outcome", "vacancy_closed")])
+            }
+            try await ctx.sql.update("vacancies").set("state", to: SQLBind("filled")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .lessThanOrEqual, SQLBind(0)).run()
             guard let lc = try await ctx.sql.insert(into: "labour_contracts").columns("referral_id", "person_id", "employer_id", "position", "starts_on", "ends_on", "wage")
                 .values(SQLBind(id), SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(position), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn))
                 .returning("id").first(decoding: R.self) else { throw StoreError.conflict("contract not recorded") }
@@ -406,9 +428,6 @@ public struct LabourStore: Sendable {
                 try await ctx.sql.insert(into: "placements").columns("person_id", "employer_id", "labour_contract_id", "measure", "region_iso", "district_id", "starts_on", "ends_on", "wage")
                     .values(SQLBind(r.person_id), SQLBind(r.employer_id), SQLBind(lc.id), SQLBind(m.rawValue), SQLBind(r.region_iso), SQLBind(r.district_id), SQLBind(starts.iso), SQLBind(ends?.iso), SQLBind(wage.tiyn)).run()
             }
-            // One place of the vacancy is filled; the vacancy closes when none is left.
-            try await ctx.sql.update("vacancies").set(SQLIdentifier("places"), to: SQLRaw("places - 1")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .greaterThan, SQLBind(0)).run()
-            try await ctx.sql.update("vacancies").set("state", to: SQLBind("filled")).where("id", .equal, SQLBind(r.vacancy_id)).where("places", .lessThanOrEqual, SQLBind(0)).run()
             try ctx.audit("hire", entity: "referral", id: String(id), after: HireSnapshot(referral_id: id, position: position, starts_on: starts.iso, ends_on: ends?.iso, wage: wage.decimalString, placement: subsidised?.rawValue))
             args["position"] = position; args["starts"] = starts.iso; args["wage"] = wage.decimalString; args["measure"] = subsidised?.rawValue ?? ""
         case .refusedByEmployer(let text):

@@ -101,6 +101,13 @@ public struct LimitStore: Sendable {
         let explanation = try CaseStore.explanationJSON(split.steps)
         let date = on ?? store.today()
         return try await store.write(as: user.actor) { ctx in
+            // One proposal or approval of a year's direction at a time; the approved one is checked again under it.
+            try await ctx.serialize("allocation:\(year):\(direction.rawValue)")
+            struct A: Decodable { let id: Int }
+            if try await ctx.sql.select().column("id").from("limit_allocations").where("year", .equal, SQLBind(year)).where("direction", .equal, SQLBind(direction.rawValue))
+                .where("state", .equal, SQLBind("approved")).first(decoding: A.self) != nil {
+                throw FieldErrors(errors: [FieldError("direction", "limit_already_allocated", ["year": String(year)])])
+            }
             try await ctx.sql.update("limit_allocations").set("state", to: SQLBind("superseded")).where("year", .equal, SQLBind(year))
                 .where("direction", .equal, SQLBind(direction.rawValue)).where("state", .equal, SQLBind("proposed")).run()
             struct R: Decodable { let id: Int }
@@ -127,6 +134,7 @@ public struct LimitStore: Sendable {
         let lines = try await lines(of: id)
         let date = on ?? store.today()
         try await store.write(as: user.actor) { ctx in
+            try await ctx.serialize("allocation:\(a.year):\(a.direction)")
             let n = try await ctx.sql.update("limit_allocations").set("state", to: SQLBind("approved")).set("decision", to: SQLBind(d)).set("decided_by", to: SQLBind(user.login))
                 .set("decided_on", to: SQLBind(date.iso)).where("id", .equal, SQLBind(id)).where("state", .equal, SQLBind("proposed")).returning("id").all()
             guard n.count == 1 else { throw FieldErrors(errors: [FieldError("decision", "limit_allocation_state")]) }
@@ -309,6 +317,8 @@ public struct LimitStore: Sendable {
 
     /// Takes money off a region's limit, but never below what is committed from it or what its districts hold.
     static func takeFromLimit(_ ctx: WriteContext, year: Int, direction: String, region: String, amount: Int64) async throws {
+        // Against a district split at the same moment: the districts' sum read here still holds at the update.
+        try await ctx.serialize("limit:\(year):\(direction):\(region)")
         struct S: Decodable { let s: Int64 }
         let districts = try await ctx.sql.select().column(SQLRaw("COALESCE(CAST(SUM(amount) AS BIGINT), 0)"), as: "s").from("funding_limits").where("year", .equal, SQLBind(year))
             .where("direction", .equal, SQLBind(direction)).where("region_iso", .equal, SQLBind(region)).where("district_id", .notEqual, SQLBind(0)).first(decoding: S.self)?.s ?? 0
@@ -343,6 +353,8 @@ public struct LimitStore: Sendable {
         let cur = current
         let regionLimitID = regionLimit.id
         try await store.write(as: user.actor) { ctx in
+            // One split or reallocation of the region's limit at a time, so that the sum checked at the end holds.
+            try await ctx.serialize("limit:\(year):\(direction.rawValue):\(region)")
             for (district, amount) in amounts.sorted(by: { $0.key < $1.key }) {
                 let before = cur[district]?.amount ?? 0
                 guard amount.tiyn != before || (cur[district] == nil && amount.tiyn > 0) else { continue }

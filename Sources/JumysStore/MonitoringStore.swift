@@ -240,8 +240,8 @@ public struct MonitoringStore: Sendable {
         public var region: String { filer.region }
     }
 
-    public func submissions(report: Rules.Report, period: String, filer: Filer) async throws -> [SubmissionRow] {
-        try await store.sql.select().column("*").from("report_filings").where("report", .equal, SQLBind(report.rawValue)).where("period", .equal, SQLBind(period))
+    public func submissions(report: Rules.Report, period: String, filer: Filer, on sql: (any SQLDatabase)? = nil) async throws -> [SubmissionRow] {
+        try await (sql ?? store.sql).select().column("*").from("report_filings").where("report", .equal, SQLBind(report.rawValue)).where("period", .equal, SQLBind(period))
             .where("region_iso", .equal, SQLBind(filer.region)).where("filer", .equal, SQLBind(filer.key)).orderBy("version", .descending).all(decoding: SubmissionRow.self)
     }
 
@@ -334,6 +334,10 @@ public struct MonitoringStore: Sendable {
         let snapshot = try await snapshotJSON(report: report, period: period, filer: filer, user: user)
         let late = submit && today > due
         return try await store.write(as: user.actor) { ctx in
+            // One save of a filer's report at a time: the version follows what is stored now.
+            try await ctx.serialize("filing:\(report.rawValue):\(period.description):\(filer.region):\(filer.key)")
+            let previous = try await self.submissions(report: report, period: period.description, filer: filer, on: ctx.sql)
+            if previous.first?.state == "accepted" { throw FieldErrors(errors: [FieldError("report", "report_accepted")]) }
             // A draft is replaced by the next save; submitted versions stay as they were.
             var version = (previous.first?.version ?? 0) + 1
             if let d = previous.first, d.state == "draft" {

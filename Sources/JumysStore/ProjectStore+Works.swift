@@ -170,10 +170,15 @@ extension ProjectStore {
                 .where("project_id", .equal, SQLBind(x.id)).where("month", .equal, SQLBind(x.month)).where("state", .equal, SQLBind("returned")).returning("id").all()
             guard n.count == 1 else { throw FieldErrors(errors: [FieldError("month", "project_report_exists")]) }
         } else {
-            try await ctx.sql.insert(into: "project_reports")
+            // Two reports of one month at the same moment: the database keeps the first, the second is told so.
+            struct R: Decodable { let id: Int }
+            guard try await ctx.sql.insert(into: "project_reports")
                 .columns("project_id", "month", "organisation_id", "work_done_percent", "work_done_amount", "jobs_filled", "jobs_by_referral", "referred_avg_wage", "due_on", "state", "contractor_submitted_on")
                 .values(SQLBind(x.id), SQLBind(x.month), SQLBind(x.org), SQLBind(r.workDonePercent.units), SQLBind(r.workDoneAmount.tiyn), SQLBind(r.jobsFilled), SQLBind(r.jobsByReferral),
-                        SQLBind(r.referredAverageWage.tiyn), SQLBind(x.due.iso), SQLBind("submitted"), SQLBind(x.date.iso)).run()
+                        SQLBind(r.referredAverageWage.tiyn), SQLBind(x.due.iso), SQLBind("submitted"), SQLBind(x.date.iso))
+                .ignoringConflicts(with: ["project_id", "month"]).returning("id").first(decoding: R.self) != nil else {
+                throw FieldErrors(errors: [FieldError("month", "project_report_exists")])
+            }
         }
         try ctx.audit("report", entity: "project", id: String(x.id), after: x.snapshot)
     }

@@ -92,6 +92,12 @@ public struct Registry: Sendable {
                 for (i, w) in words.enumerated() {
                     // The first word anchors at the start (index-friendly); the rest may stand anywhere.
                     q = q.where(SQLColumn("search_name", table: "p"), .like, SQLBind(i == 0 ? w + "%" : "% " + w + "%"))
+                    // SQLite's LIKE ignores case, so its index on the (already lower-case) name serves only a range;
+                    // PostgreSQL's text_pattern_ops index serves the LIKE itself.
+                    if i == 0 && store.sql.dialect.name == "sqlite" {
+                        q = q.where(SQLColumn("search_name", table: "p"), .greaterThanOrEqual, SQLBind(w))
+                            .where(SQLColumn("search_name", table: "p"), .lessThan, SQLBind(w + "\u{10FFFF}"))
+                    }
                 }
             }
         }

@@ -391,7 +391,9 @@ public struct RelocationStore: Sendable {
         return try await store.write(as: user.actor) { ctx in
             struct R: Decodable { let id: Int }
             struct Busy: Decodable { let dwelling_id: Int; let person_id: Int }
-            // The partial unique indexes stop a race; this check names the reason first.
+            // One allocation of a dwelling, and of a person, at a time; the partial unique indexes stay as the last guard.
+            try await ctx.serialize("dwelling:\(dwellingID)")
+            try await ctx.serialize("housed:\(personID)")
             let busy = try await ctx.sql.select().columns("dwelling_id", "person_id").from("dwelling_allocations").where("released_on", .is, SQLLiteral.null)
                 .where(group: { $0.where("dwelling_id", .equal, SQLBind(dwellingID)).orWhere("person_id", .equal, SQLBind(personID)) }).all(decoding: Busy.self)
             if busy.contains(where: { $0.dwelling_id == dwellingID }) { throw FieldErrors(errors: [FieldError("dwelling_id", "dwelling_taken")]) }

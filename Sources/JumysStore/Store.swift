@@ -203,6 +203,14 @@ public final class WriteContext: @unchecked Sendable {
     // Touched only by the task running the transaction body.
     private var entries: [AuditEntry] = []
 
+    /// Makes the rest of this transaction the only one working on `key` (a limit, a loan, a bond, a vacancy…), so that
+    /// what it reads and checks still holds when it writes. PostgreSQL: a transaction-scoped advisory lock, released at
+    /// commit or rollback. SQLite: nothing to do, its writes already run one at a time.
+    public func serialize(_ key: String) async throws {
+        guard sql.dialect.name == "postgresql" else { return }
+        try await sql.raw("SELECT pg_advisory_xact_lock(hashtextextended(\(bind: key), 0))").run()
+    }
+
     init(db: any Database, actor: Actor, now: Date) {
         self.db = db; self.actor = actor; self.now = now
     }

@@ -82,8 +82,9 @@ public struct TrainingStore: Sendable {
         let demandText = "vacancies=\(demand.vacancies); declared=\(demand.declared)"
         return try await store.write(as: user.actor) { ctx in
             struct R: Decodable { let id: Int }
-            var check = ctx.sql.select().column("id").from("training_referrals").where("person_id", .equal, SQLBind(personID)).where("state", .equal, SQLBind("issued"))
-            if ctx.sql.dialect.name == "postgresql" { check = check.for(.update) }
+            // One training at a time (B4): the person's referrals are decided one by one.
+            try await ctx.serialize("training:\(personID)")
+            let check = ctx.sql.select().column("id").from("training_referrals").where("person_id", .equal, SQLBind(personID)).where("state", .equal, SQLBind("issued"))
             if try await check.first(decoding: R.self) != nil { throw FieldErrors(errors: [FieldError("course_id", "already_in_training")]) }
             guard let row = try await ctx.sql.insert(into: "training_referrals")
                 .columns("number", "person_id", "application_id", "course_id", "region_iso", "district_id", "referred_on", "demand", "state")

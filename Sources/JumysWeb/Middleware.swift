@@ -3,6 +3,7 @@ import JumysRules
 import JumysStore
 import Logging
 import Prometheus
+import FluentKit
 import Vapor
 
 /// Per-request state: language, request id, the signed-in user and session.
@@ -291,6 +292,11 @@ struct JumysErrorMiddleware: AsyncMiddleware {
             } else if case StoreError.notFound = error {
                 // Absent and out of scope look the same (no leak of existence).
                 status = .notFound
+            } else if let e = error as? any DatabaseError, e.isConstraintFailure {
+                // Two people changed the same thing at the same moment and the database kept the first: nothing of
+                // this request was written. The stores turn the expected cases into field errors; this is the net.
+                status = .conflict
+                reason = "conflict"
             } else if error is DecodingError {
                 status = .unprocessableEntity
             } else if let e = error as? ParameterMissing {

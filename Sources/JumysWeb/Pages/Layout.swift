@@ -116,6 +116,7 @@ enum ErrorResponder {
         case 401: key = "error.401"
         case 403: key = reason == "csrf" ? "error.csrf" : (reason == "read-only" ? "error.readonly" : "error.403")
         case 404: key = "error.404"
+        case 409: key = "error.409"
         case 413: key = "error.413"
         case 422: key = "error.422"
         case 429: key = "error.429"
