@@ -343,7 +343,13 @@ extension ProjectStore {
     public struct BoardLine: Sendable { public let project: ProjectRow; public let compliance: Compliance }
 
     /// The compliance of every approved project the user may see (filtered), read in a few queries whatever the count.
+    /// Kept while nothing is recorded (`ReadCache`): the national board reads every approved project.
     public func board(_ f: Filter, for user: UserContext, env: RulesEnvironment, today: CivilDate) async throws -> [BoardLine] {
+        let key = "board|\(user.role.rawValue)|\(user.scope)|\(f.region ?? "")|\(f.district.map(String.init) ?? "")|\(f.programme?.rawValue ?? "")|\(f.year.map(String.init) ?? "")|\(f.state?.rawValue ?? "")|\(f.ids.map { $0.map(String.init).joined(separator: ",") } ?? "")|\(today.iso)"
+        return try await ReadCache.value(store, key) { try await self.boardUncached(f, for: user, env: env, today: today) }
+    }
+
+    func boardUncached(_ f: Filter, for user: UserContext, env: RulesEnvironment, today: CivilDate) async throws -> [BoardLine] {
         var filter = f
         filter.states = [.approved, .inWorks, .completed]
         let projects = try await list(filter, for: user, limit: 20_000)

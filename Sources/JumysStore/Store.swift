@@ -67,6 +67,8 @@ public struct Actor: Sendable, Equatable {
 
 /// The database behind Jumys: one code path for SQLite and PostgreSQL.
 public final class Store: Sendable {
+    /// This store object's own identity (results cached in process are never shared between two databases).
+    public let instanceID = UUID()
     public let location: StoreLocation
     public let logger: Logger
     public let now: @Sendable () -> Date
