@@ -94,6 +94,7 @@ public enum Rules {
     /// E4: at least 20 % of the jobs created during works are filled by referral (rounded up to whole people).
     public static func referralQuotaWorks(jobsCreated: Int, _ c: RuleContext) throws -> Explained<Int> {
         guard jobsCreated >= 0 else { throw RuleInputError("jobs_created", "must not be negative") }
+        guard jobsCreated <= maxJobs else { throw RuleInputError("jobs_created", "must be at most \(maxJobs)") }
         let pct = try c.p("referral_quota_works_percent")
         let n = ceilPercent(jobsCreated, pct.value)
         return Explained(n, steps: [.uses("E4", "referral_quota_works_percent", pct),
@@ -104,6 +105,7 @@ public enum Rules {
     /// (кемінде) is read as rounding the share up, so the small-staff floor only matters if the share is changed.
     public static func referralQuotaPermanent(permanentJobs: Int, _ c: RuleContext) throws -> Explained<Int> {
         guard permanentJobs >= 0 else { throw RuleInputError("permanent_jobs", "must not be negative") }
+        guard permanentJobs <= maxJobs else { throw RuleInputError("permanent_jobs", "must be at most \(maxJobs)") }
         let pct = try c.p("referral_quota_permanent_percent"), small = try c.p("referral_quota_permanent_small_staff"), minimum = try c.p("referral_quota_permanent_small_staff_minimum")
         let byShare = ceilPercent(permanentJobs, pct.value)
         let smallStaff = permanentJobs > 0 && permanentJobs < Int(small.value.wholeValue ?? 0)
@@ -118,6 +120,7 @@ public enum Rules {
     /// E10: up to 50 % of created jobs may go to programme participants of the settlement (rounded down).
     public static func ruralProjectParticipantJobs(jobsCreated: Int, _ c: RuleContext) throws -> Explained<Int> {
         guard jobsCreated >= 0 else { throw RuleInputError("jobs_created", "must not be negative") }
+        guard jobsCreated <= maxJobs else { throw RuleInputError("jobs_created", "must be at most \(maxJobs)") }
         let pct = try c.p("rural_project_participant_jobs_percent")
         let n = Int(Int64(jobsCreated) * pct.value.units / (100 * FixedDecimal.scale))
         return Explained(n, steps: [.uses("E10", "rural_project_participant_jobs_percent", pct),
@@ -362,6 +365,9 @@ public enum Rules {
     }
 
     // MARK: helpers
+
+    /// The most jobs a project counts (far above any real project; keeps the integer arithmetic exact).
+    static let maxJobs = 10_000_000
 
     /// ⌈n × pct %⌉ in exact integers.
     static func ceilPercent(_ n: Int, _ pct: FixedDecimal) -> Int {

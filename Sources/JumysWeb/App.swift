@@ -72,6 +72,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     app.middleware.use(MetricsMiddleware(registry: services.metrics))
     app.middleware.use(JumysErrorMiddleware())
     app.middleware.use(SecurityHeadersMiddleware())
+    app.middleware.use(InputMiddleware())
     app.middleware.use(AuthenticationMiddleware())
     app.middleware.use(SystemTokenMiddleware())
     app.middleware.use(IdempotencyMiddleware())

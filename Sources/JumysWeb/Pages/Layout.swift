@@ -114,6 +114,7 @@ enum ErrorResponder {
         let key: String
         switch status.code {
         case 401: key = "error.401"
+        case 400 where reason == InputMiddleware.reason: key = "error.encoding"
         case 403: key = reason == "csrf" ? "error.csrf" : (reason == "read-only" ? "error.readonly" : "error.403")
         case 404: key = "error.404"
         case 409: key = "error.409"
