@@ -42,7 +42,7 @@ enum PeopleView {
         Layout.page(ctx, title: ctx.t("people.title"),
             .h1(.text(ctx.t("people.title"))),
             ExportRoutes.links(ctx, .persons, ExportFilter()),
-            ctx.user?.canWrite == true && ctx.user?.role != .contractor && ctx.user?.role != .lender ? .p(.a(.class("button"), .href("/people/new"), .text(ctx.t("register.title")))) : .empty,
+            ctx.user?.doesCasework == true && ctx.user?.canWrite == true ? .p(.a(.class("button"), .href("/people/new"), .text(ctx.t("register.title")))) : .empty,
             .form(.method(.post), .action("/people/search"), .class("search"), .attribute(named: "role", value: "search"),
                 .div(ctx.csrfField()),
                 .div(.class("field"),
