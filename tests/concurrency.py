@@ -211,14 +211,9 @@ last_month = f"{last_month_day.year:04d}-{last_month_day.month:02d}"
 iso = today.isoformat
 
 
-def check_digit(d):
-    s = sum(x * (i + 1) for i, x in enumerate(d)) % 11
-    if s == 10:
-        w = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]
-        s = sum(x * w[i] for i, x in enumerate(d)) % 11
-        if s == 10:
-            return None
-    return s
+# The IIN/BIN check digit as the bench's persons file computes it (one copy for the scripts).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from persons_csv import check_digit  # noqa: E402
 
 
 used_iins = set()
