@@ -1970,7 +1970,8 @@ def fuzz_imports(web, tok, fx):
                                          + "".join(f'<c r="{chr(65 + i)}1" t="inlineStr"><is><t>{h}</t></is></c>' for i, h in enumerate(header))
                                          + '</row><row r="2"><c r="A2" t="inlineStr"><is><t>&xxe;</t></is></c></row></sheetData></worksheet>'), "job"),
         ]
-        rows = bad_rows(header, good, IMPORT_REQUIRED)
+        # A persons file may leave the settlement out (a project's may not).
+        rows = bad_rows(header, good, IMPORT_REQUIRED - ({"settlement"} if kind == "persons" else set()))
         jobs = [("csv_every_row_bad", csv_bytes([header] + [r for _, r in rows]), "job"),
                 ("utf16_bom_every_row_bad", b"\xff\xfe" + "\n".join(";".join(r) for r in [header] + [r for _, r in rows]).encode("utf-16-le"), "job"),
                 ("xlsx_every_row_bad", xlsx([header] + [r for _, r in rows]), "job")]
@@ -2160,6 +2161,7 @@ def main():
     if want("api"):
         t0, n0 = time.time(), sum(t.sent for t in TARGETS)
         fx_api, _ = make_fixtures(web, tok, for_api=True)
+        DB.last = None  # the fixtures were written after the last snapshot: the next request counts afresh
         for case in api_baselines(fx_api):
             fuzz_api(tok, doc, case)
         fuzz_api_gets(tok, doc, fx_api)

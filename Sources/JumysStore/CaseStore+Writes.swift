@@ -29,7 +29,10 @@ extension CaseStore {
     func district(for user: UserContext, requested: Int?, anyDistrict: Bool = false) async throws -> DistrictRecord {
         let wanted: Int?
         switch user.scope {
-        case .district(let d): wanted = Int(d)
+        case .district(let d):
+            // A district user works in their own district: another one asked for is refused, not silently replaced.
+            if let r = requested, r != Int(d) { throw FieldErrors(errors: [FieldError("district_id", "district_out_of_scope")]) }
+            wanted = Int(d)
         default: wanted = requested
         }
         guard let id = wanted, let d = try await DistrictRecord.find(id, on: store.db) else { throw FieldErrors(errors: [FieldError("district_id", "district_required")]) }
@@ -58,12 +61,21 @@ extension CaseStore {
         if first.isEmpty || first.count > 100 { errors.append(FieldError("first_name", "name_required")) }
         if (middle?.count ?? 0) > 100 { errors.append(FieldError("middle_name", "name_too_long")) }
         if let p = r.phone?.nilIfEmpty, p.filter(\.isNumber).count < 10 || p.count > 25 { errors.append(FieldError("phone", "phone_invalid")) }
-        if let e = r.email?.nilIfEmpty, !e.contains("@") || e.count > 200 { errors.append(FieldError("email", "email_invalid")) }
+        if let e = r.email?.nilIfEmpty, !Self.emailLooksValid(e) { errors.append(FieldError("email", "email_invalid")) }
         if let ed = r.education?.nilIfEmpty, EducationLevel(rawValue: ed) == nil { errors.append(FieldError("education", "choose_from_list")) }
         if let isco = r.occupationISCO?.nilIfEmpty, isco.count != 4 || !isco.allSatisfy(\.isNumber) { errors.append(FieldError("occupation_isco", "isco_invalid")) }
         if let s = r.settlement, s.count > 200 { errors.append(FieldError("settlement", "name_too_long")) }
         if !r.consent { errors.append(FieldError("consent", "consent_required")) }
         return (iin, last, first, middle, errors)
+    }
+
+    /// An e-mail address as people write one: a name, one `@`, a domain with a dot (`name@mail.kz`), no spaces, at
+    /// most 200 characters. (Whether it reaches anyone is not checked here.)
+    public static func emailLooksValid(_ e: String) -> Bool {
+        let parts = e.split(separator: "@", omittingEmptySubsequences: false)
+        guard e.count <= 200, parts.count == 2, !parts[0].isEmpty, !e.contains(where: \.isWhitespace) else { return false }
+        let domain = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return domain.count >= 2 && domain.allSatisfy { !$0.isEmpty }
     }
 
     /// What a consent covers when the form or file says nothing else.

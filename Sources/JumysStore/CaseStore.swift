@@ -20,6 +20,22 @@ public struct FieldErrors: Error, Sendable, CustomStringConvertible {
     public var description: String { errors.map(\.description).joined(separator: "; ") }
 }
 
+/// The longest text any one field takes (a note, a reason, a vacancy's requirements): 10,000 characters, about four
+/// pages. The web layer refuses longer text in a form or a JSON body before a handler reads it (`too_long`); an
+/// import fails the row of a longer cell. Fields with a shorter limit of their own (names, addresses) check it too.
+public enum TextLimit { public static let characters = 10_000 }
+
+/// Amounts beyond which a typed figure is a slip of the keyboard, not a fact: refused (`amount_invalid`) rather
+/// than stored and summed into payments and reports. In tiyn.
+public enum AmountLimit {
+    /// A monthly wage: 100 million tenge.
+    public static let wage: Int64 = 10_000_000_000
+    /// A training course's cost: 100 million tenge.
+    public static let course: Int64 = 10_000_000_000
+    /// A project's cost: 10 trillion tenge (the bound of the project's cost fields).
+    public static let project: Int64 = 1_000_000_000_000_000
+}
+
 /// What a caseworker enters to register a person.
 public struct Registration: Sendable {
     public var iin: String, lastName: String, firstName: String, middleName: String?

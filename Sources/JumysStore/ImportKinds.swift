@@ -160,6 +160,8 @@ struct ProjectsImport: Importer {
             if programme == nil { errors.append(FieldError("programme", "choose_from_list")) }
             if !v("object_type").isEmpty && ObjectType(rawValue: v("object_type")) == nil { errors.append(FieldError("object_type", "choose_from_list")) }
             if !v("work_type").isEmpty && WorkType(rawValue: v("work_type")) == nil { errors.append(FieldError("work_type", "choose_from_list")) }
+            // A yes/no column left blank is "no"; anything but yes or no is refused, not read as "no".
+            for c in ["design_docs", "expertise_passed"] where !v(c).isEmpty && TableFile.flag(v(c)) == nil { errors.append(FieldError(c, "choose_from_list")) }
             let input = ProjectInput(programme: programme ?? .roadmap, districtID: district?.id, settlement: v("settlement"), name: v("name"),
                                      objectType: ObjectType(rawValue: v("object_type")), workType: WorkType(rawValue: v("work_type")),
                                      nationalFund: money("cost_national_fund") ?? Money(tiyn: 0), republican: money("cost_republican") ?? Money(tiyn: 0),

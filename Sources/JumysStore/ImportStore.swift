@@ -349,7 +349,11 @@ public struct ImportStore: Sendable {
     }
 
     func commit<I: Importer>(_ id: Int, rows: [(number: Int, cells: [String])], end: Int, table: TableFile, importer: I, user: UserContext, owner: String) async throws {
-        let outcomes = try await importer.check(rows, table: table, user: user)
+        // A cell longer than any field takes (a pasted document) fails its row, whatever the kind of file.
+        let tooLong = rows.map { row in
+            row.cells.indices.filter { row.cells[$0].count > TextLimit.characters }.map { FieldError($0 < table.header.count ? table.header[$0] : "row", "too_long") }
+        }
+        let outcomes = zip(try await importer.check(rows, table: table, user: user), tooLong).map { $1.isEmpty ? $0 : RowOutcome<I.Item>.bad($1) }
         var items: [I.Item] = [], present = 0, errors: [(Int, FieldError)] = []
         for (row, o) in zip(rows, outcomes) {
             switch o {

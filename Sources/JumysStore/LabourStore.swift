@@ -71,7 +71,7 @@ public struct LabourStore: Sendable {
         let title = v.title.trimmingCharacters(in: .whitespaces)
         if title.isEmpty || title.count > 200 { errors.append(FieldError("title", "name_required")) }
         if !NeedsStore.validISCO(v.isco) { errors.append(FieldError("isco", "isco_invalid")) }
-        if (v.wage?.tiyn ?? 0) <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
+        if (v.wage?.tiyn ?? 0) <= 0 || (v.wage?.tiyn ?? 0) > AmountLimit.wage { errors.append(FieldError("wage", "amount_invalid")) }
         if !(1...10_000).contains(v.places ?? 0) { errors.append(FieldError("places", "places_invalid")) }
         if v.validFrom == nil { errors.append(FieldError("valid_from", "date_invalid")) }
         if v.validUntil == nil { errors.append(FieldError("valid_until", "date_invalid")) }
@@ -284,7 +284,7 @@ public struct LabourStore: Sendable {
             if subsidised != nil && !user.doesCasework { errors.append(FieldError("subsidised", "subsidy_by_centre")) }
             if let referred = CivilDate(iso: r.referred_on), starts < referred || starts > referred.adding(months: 12) { errors.append(FieldError("starts_on", "hire_start_range", ["from": r.referred_on])) }
             if position.trimmingCharacters(in: .whitespaces).isEmpty || position.count > 200 { errors.append(FieldError("position", "name_required")) }
-            if wage.tiyn <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
+            if wage.tiyn <= 0 || wage.tiyn > AmountLimit.wage { errors.append(FieldError("wage", "amount_invalid")) }
             if let e = ends, e < starts { errors.append(FieldError("ends_on", "end_before_start")) }
             if let s = subsidised, s != .youthPractice && s != .socialJob { errors.append(FieldError("subsidised", "choose_from_list")) }
         case .refusedByEmployer(let reason):
@@ -446,12 +446,19 @@ public struct LabourStore: Sendable {
 
     /// Changes a placement's wage or end (an amended labour contract); payroll lines already paid stay as they
     /// are — a correction run adds the difference.
+    /// The person of a placement in the user's territory (nil when there is none there).
+    public func placementPerson(_ id: Int, scope: Scope) async throws -> Int? {
+        let q = store.sql.select().column(SQLColumn("person_id", table: "pl")).from(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl"))).where(SQLColumn("id", table: "pl"), .equal, SQLBind(id))
+        struct P: Decodable { let person_id: Int }
+        return try await Registry.restrict(q, scope: scope, table: "pl").first(decoding: P.self)?.person_id
+    }
+
     public func amendPlacement(_ id: Int, wage: Money, endsOn: CivilDate?, by user: UserContext) async throws {
         guard user.doesCasework else { throw FieldErrors(errors: [FieldError("wage", "read_only")]) }
         let q = store.sql.select().column("*").from(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl"))).where(SQLColumn("id", table: "pl"), .equal, SQLBind(id))
         guard let p = try await Registry.restrict(q, scope: user.scope, table: "pl").first(decoding: PlacementRow.self) else { throw StoreError.notFound }
         var errors: [FieldError] = []
-        if wage.tiyn <= 0 { errors.append(FieldError("wage", "amount_invalid")) }
+        if wage.tiyn <= 0 || wage.tiyn > AmountLimit.wage { errors.append(FieldError("wage", "amount_invalid")) }
         if let e = endsOn, let s = CivilDate(iso: p.starts_on), e < s { errors.append(FieldError("ends_on", "end_before_start")) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let today = cases.today()

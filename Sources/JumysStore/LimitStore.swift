@@ -249,6 +249,7 @@ public struct LimitStore: Sendable {
     public func proposeChange(year: Int, kind: LimitChangeKind, from: Place?, to: Place, amount: Money, reason: String, on: CivilDate? = nil, by user: UserContext) async throws -> Int {
         guard try await body(user) == .ministry else { throw FieldErrors(errors: [FieldError("amount", "limit_not_your_body")]) }
         var errors: [FieldError] = []
+        if !(2011...2100).contains(year) { errors.append(FieldError("year", "year_invalid")) }
         let why = reason.trimmingCharacters(in: .whitespaces)
         if why.isEmpty || why.count > 500 { errors.append(FieldError("reason", "note_required")) }
         if amount.tiyn == 0 || amount.tiyn % 100 != 0 || abs(amount.tiyn) > 100_000_000_000_000 { errors.append(FieldError("amount", "limit_total_invalid")) }

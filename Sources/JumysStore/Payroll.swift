@@ -125,10 +125,19 @@ public struct Payroll: Sendable {
     /// Re-computes a month already paid, from the placements as they are now (an amended wage or end date, a
     /// parameter corrected) and adds a correction line with the difference for each placement that changed —
     /// never an edit of a line. Placements whose amount is unchanged get nothing; a second run adds nothing.
+    private struct Count: Decodable { let n: Int }
+
     public func correct(month: Month, placement only: Int? = nil, reason: String, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000) async throws -> [Correction] {
         let why = reason.trimmingCharacters(in: .whitespaces)
         guard !why.isEmpty, why.count <= 500 else { throw FieldErrors(errors: [FieldError("reason", "note_required")]) }
         let table = try SubsidyTable(env.context(on: month.first))
+        // One placement asked for: it must have been paid in that month's list (else there is nothing to correct,
+        // and a mistyped number must not look like a correction that found nothing wrong).
+        if let only {
+            let lines = try await store.sql.select().column(SQLFunction("count", args: SQLLiteral.all), as: "n").from("payroll_lines")
+                .where("month", .equal, SQLBind(month.description)).where("placement_id", .equal, SQLBind(only)).first(decoding: Count.self)
+            if (lines?.n ?? 0) == 0 { throw FieldErrors(errors: [FieldError("placement_id", "placement_not_in_payroll", ["month": month.description])]) }
+        }
         var after = 0
         var out: [Correction] = []
         while true {

@@ -111,7 +111,7 @@ public struct PortalStore: Sendable {
         if last.isEmpty || last.count > 100 { errors.append(FieldError("last_name", "name_required")) }
         if first.isEmpty || first.count > 100 { errors.append(FieldError("first_name", "name_required")) }
         if s.phone.filter(\.isNumber).count < 10 || s.phone.count > 25 { errors.append(FieldError("phone", "phone_invalid")) }
-        if let e = s.email?.nilIfEmpty, !e.contains("@") || e.count > 200 { errors.append(FieldError("email", "email_invalid")) }
+        if let e = s.email?.nilIfEmpty, !CaseStore.emailLooksValid(e) { errors.append(FieldError("email", "email_invalid")) }
         // A business or a move needs the centre's form with its details; online, only the other measures.
         let measure = s.measure.flatMap(Measure.init(rawValue:)).flatMap { $0.hasOwnForm ? nil : $0 }
         if measure == nil { errors.append(FieldError("measure", "choose_from_list")) }

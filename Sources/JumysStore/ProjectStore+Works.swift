@@ -150,7 +150,7 @@ extension ProjectStore {
         if r.workDoneAmount.tiyn < 0 || r.workDoneAmount.tiyn > p.cost_total { errors.append(FieldError("work_done_amount", "amount_invalid")) }
         if r.jobsFilled < 0 || r.jobsFilled > 1_000_000 { errors.append(FieldError("jobs_filled", "project_jobs_invalid")) }
         if r.jobsByReferral < 0 || r.jobsByReferral > r.jobsFilled { errors.append(FieldError("jobs_by_referral", "project_referred_jobs")) }
-        if r.referredAverageWage.tiyn < 0 || (r.jobsByReferral > 0 && r.referredAverageWage.tiyn == 0) { errors.append(FieldError("referred_avg_wage", "amount_invalid")) }
+        if r.referredAverageWage.tiyn < 0 || r.referredAverageWage.tiyn > AmountLimit.wage || (r.jobsByReferral > 0 && r.referredAverageWage.tiyn == 0) { errors.append(FieldError("referred_avg_wage", "amount_invalid")) }
         if date > today { errors.append(FieldError("on", "date_future")) }
         let existing = earlier.first { $0.month == month }
         if let e = existing, e.state != "returned" { errors.append(FieldError("month", "project_report_exists")) }

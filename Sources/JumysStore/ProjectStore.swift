@@ -214,7 +214,7 @@ public struct ProjectStore: Sendable {
         if let s = i.startsOn, let e = i.endsOn, e < s { errors.append(FieldError("ends_on", "end_before_start")) }
         if let j = i.jobsCreated, !(1...1_000_000).contains(j) { errors.append(FieldError("jobs_created", "project_jobs_invalid")) }
         if let j = i.permanentJobs, !(0...1_000_000).contains(j) { errors.append(FieldError("permanent_jobs", "project_jobs_invalid")) }
-        if let w = i.averageWage, w.tiyn <= 0 { errors.append(FieldError("average_wage", "amount_invalid")) }
+        if let w = i.averageWage, w.tiyn <= 0 || w.tiyn > AmountLimit.wage { errors.append(FieldError("average_wage", "amount_invalid")) }
         guard let district else { return (DistrictRecord(), errors) }
         return (district, errors)
     }
@@ -426,7 +426,7 @@ public struct ProjectStore: Sendable {
             if p.contractor_id == nil { errors.append(FieldError("contractor_id", "project_contractor_required")) }
             set.append(("started_on", on.iso))
         case .complete:
-            guard let final = input.finalCost, final.tiyn > 0 else { errors.append(FieldError("final_cost", "amount_invalid")); break }
+            guard let final = input.finalCost, final.tiyn > 0, final.tiyn <= AmountLimit.project else { errors.append(FieldError("final_cost", "amount_invalid")); break }
             set += [("completed_on", on.iso), ("final_cost", final.tiyn)]
             finalCost = final.tiyn
             details["final_cost"] = final.decimalString

@@ -38,17 +38,24 @@ public struct TableFile: Sendable {
 
     // MARK: CSV
 
-    public static func readCSV(_ data: Data) throws -> TableFile {
+    /// A text file's characters: UTF-8 (with or without a byte-order mark) or UTF-16 with one; anything else (a
+    /// file saved in Windows-1251) is refused with `file_encoding` rather than read with replacement characters.
+    public static func text(of data: Data) throws -> String {
         let text: String
         if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
             guard let t = String(data: data, encoding: .utf16) else { throw fileError("file_encoding") }
             text = t
         } else {
-            guard let t = String(data: data, encoding: .utf8) else { throw fileError("file_encoding") }
+            guard let t = String(validating: Array(data), as: UTF8.self) else { throw fileError("file_encoding") }
             text = t.hasPrefix("\u{FEFF}") ? String(t.dropFirst()) : t
         }
         guard text.contains(where: { !$0.isWhitespace }) else { throw fileError("file_empty") }
         guard !text.contains("\u{0}") else { throw fileError("file_encoding") }
+        return text
+    }
+
+    public static func readCSV(_ data: Data) throws -> TableFile {
+        let text = try text(of: data)
         let firstLine = text.prefix { !$0.isNewline }
         let sep: Character = firstLine.contains("\t") ? "\t" : (firstLine.filter { $0 == ";" }.count > firstLine.filter { $0 == "," }.count ? ";" : ",")
         var records: [[String]] = [], numbers: [Int] = []

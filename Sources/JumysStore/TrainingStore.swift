@@ -40,7 +40,7 @@ public struct TrainingStore: Sendable {
         for (field, t) in titles where t.isEmpty || t.count > 200 { errors.append(FieldError(field, "name_required")) }
         if !NeedsStore.validISCO(c.isco) { errors.append(FieldError("isco", "isco_invalid")) }
         if !(1...36).contains(c.months ?? 0) { errors.append(FieldError("months", "months_invalid")) }
-        if (c.cost?.tiyn ?? -1) < 0 { errors.append(FieldError("cost", "amount_invalid")) }
+        if (c.cost?.tiyn ?? -1) < 0 || (c.cost?.tiyn ?? 0) > AmountLimit.course { errors.append(FieldError("cost", "amount_invalid")) }
         guard errors.isEmpty, let providerID, let months = c.months, let cost = c.cost else { throw FieldErrors(errors: errors) }
         return try await store.write(as: user.actor) { ctx in
             struct R: Decodable { let id: Int }

@@ -16,6 +16,7 @@ struct AdminRoutes: RouteCollection {
     }
 
     static let minimumPasswordLength = 10
+    static let maximumPasswordBytes = 72
 
     struct UserForm: Content {
         var login: String?; var display_name: String?; var role: String?; var region_iso: String?
@@ -110,8 +111,8 @@ struct AdminRoutes: RouteCollection {
         let role = f.role.flatMap(Role.init(rawValue:))
         if role == nil { errors.append(("role", req.t("admin.users.error.role"))) }
         let region = f.region_iso.flatMap { $0.isEmpty ? nil : $0 }
-        let district = f.district_id.flatMap(Int.init)
-        let org = f.organisation_id.flatMap(Int.init)
+        let district = f.district_id.flatMap { $0.isEmpty ? nil : $0 }.map { Int($0) ?? -1 }
+        let org = f.organisation_id.flatMap { $0.isEmpty ? nil : $0 }.map { Int($0) ?? -1 }
         let db = req.jumys.store.db
         if let region, try await RegionRecord.find(region, on: db) == nil { errors.append(("region_iso", req.t("admin.users.error.region"))) }
         var districtRecord: DistrictRecord? = nil
@@ -130,6 +131,8 @@ struct AdminRoutes: RouteCollection {
         }
         let password = f.password ?? ""
         if password.count < Self.minimumPasswordLength { errors.append(("password", req.t("admin.users.error.password", ["n": String(Self.minimumPasswordLength)]))) }
+        // bcrypt reads the first 72 bytes only: a longer password would be cut without a word.
+        else if password.utf8.count > Self.maximumPasswordBytes { errors.append(("password", req.t("admin.users.error.password_long", ["n": String(Self.maximumPasswordBytes)]))) }
         if try await UserRecord.query(on: db).filter(\.$login == login).count() > 0 { errors.append(("login", req.t("admin.users.error.login_taken"))) }
         guard errors.isEmpty, let role else {
             var keep = f; keep.password = nil

@@ -79,6 +79,7 @@ public func configure(_ app: Application, services: AppServices) throws {
     app.middleware.use(CSRFMiddleware())
     app.middleware.use(ReadOnlyRoleMiddleware())
     app.middleware.use(WriteGate())
+    app.middleware.use(RequestSchemaMiddleware())
 
     try OperationsRoutes().boot(routes: app.routes)
     try SessionRoutes().boot(routes: app.routes)

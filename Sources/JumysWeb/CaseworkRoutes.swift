@@ -64,6 +64,14 @@ struct CaseworkRoutes: RouteCollection {
         return out
     }
 
+    /// An optional whole number of a form: nil when absent or blank, and a field error (`code`) when it is there but
+    /// not a whole number, instead of quietly reading it as absent.
+    static func optionalInt(_ f: [String: String], _ k: String, _ errors: inout [FieldError], code: String = "number_invalid") -> Int? {
+        guard let s = f[k]?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { return nil }
+        guard let n = Int(s) else { errors.append(FieldError(k, code)); return nil }
+        return n
+    }
+
     // MARK: registration
 
     @Sendable func newPerson(req: Request) async throws -> Response {
@@ -80,15 +88,27 @@ struct CaseworkRoutes: RouteCollection {
     @Sendable func createPerson(req: Request) async throws -> Response {
         let user = try Self.requireCaseworker(req)
         let f = try Self.form(req)
-        let cats = (f["categories"] ?? "").split(separator: ",").compactMap { PersonCategory(rawValue: String($0)) }
+        // What the form's own controls send, or a field error (not a quiet default) when it is something else.
+        var errors: [FieldError] = []
+        let named = (f["categories"] ?? "").split(separator: ",").map(String.init)
+        let cats = named.compactMap(PersonCategory.init(rawValue:))
+        if cats.count != named.count { errors.append(FieldError("categories", "choose_from_list")) }
+        let district = Self.optionalInt(f, "district_id", &errors, code: "choose_from_list")
+        let onlineID = Self.optionalInt(f, "online_id", &errors, code: "online_unknown")
         let reg = Registration(iin: f["iin"] ?? "", lastName: f["last_name"] ?? "", firstName: f["first_name"] ?? "", middleName: f["middle_name"],
-                               districtID: f["district_id"].flatMap(Int.init), settlement: f["settlement"], rural: f["rural"] == "true",
+                               districtID: district, settlement: f["settlement"], rural: f["rural"] == "true",
                                phone: f["phone"], email: f["email"], education: f["education"], occupationISCO: f["occupation_isco"],
                                categories: cats, consent: f["consent"] == "true")
         do {
+            // The online application the form was started from is still waiting, and in the user's territory.
+            if let oid = onlineID, !errors.contains(where: { $0.field == "online_id" }) {
+                let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope)
+                if o == nil || o?.processed_on != nil { errors.append(FieldError("online_id", "online_unknown")) }
+            }
+            if !errors.isEmpty { throw FieldErrors(errors: errors) }
             let id = try await Self.cases(req).register(reg, by: user)
             // An online application taken into the file becomes the application for the measure the person asked for.
-            if let oid = f["online_id"].flatMap(Int.init), let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope), o.processed_on == nil {
+            if let oid = onlineID, let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope), o.processed_on == nil {
                 // The person was just registered from it; an application that cannot be made now leaves it pending.
                 _ = try? await PortalStore(store: req.jumys.store).takeIntoFile(oid, person: id, env: try await req.jumys.rules.current(), by: user)
             }
@@ -215,10 +235,12 @@ struct CaseworkRoutes: RouteCollection {
                 if ends == nil { errors.append(FieldError("ends_on", "date_invalid")) }
                 let cost = f["course_cost"].flatMap { $0.isEmpty ? nil : $0 }
                 if let c = cost, Money(string: c) == nil { errors.append(FieldError("course_cost", "amount_invalid")) }
+                let employer = Self.optionalInt(f, "employer_id", &errors, code: "choose_from_list"), provider = Self.optionalInt(f, "provider_id", &errors, code: "choose_from_list")
+                let workOff = Self.optionalInt(f, "work_off_months", &errors), courseMonths = Self.optionalInt(f, "course_months", &errors)
                 guard errors.isEmpty, let starts, let ends else { throw FieldErrors(errors: errors) }
-                input = .contract(ContractInput(startsOn: starts, endsOn: ends, employerID: f["employer_id"].flatMap(Int.init), providerID: f["provider_id"].flatMap(Int.init),
+                input = .contract(ContractInput(startsOn: starts, endsOn: ends, employerID: employer, providerID: provider,
                                                 specialty: f["specialty"]?.nilIfBlank, practicePlace: f["practice_place"]?.nilIfBlank,
-                                                workOffMonths: f["work_off_months"].flatMap(Int.init), courseMonths: f["course_months"].flatMap(Int.init),
+                                                workOffMonths: workOff, courseMonths: courseMonths,
                                                 courseCost: cost.flatMap { Money(string: $0) }))
             case .terminate:
                 input = .termination(participantRefused: f["participant_refused"] == "true", text: f["note"] ?? "")

@@ -1,5 +1,6 @@
 import Foundation
 import Vapor
+import JumysStore
 
 /// Text comes in UTF-8 and without control characters, or not at all: a form, a JSON body or a query string with
 /// bytes that are not UTF-8 (a page saved in Windows-1251), a percent-escape that does not decode to UTF-8, or a
@@ -20,6 +21,7 @@ struct InputMiddleware: AsyncMiddleware {
                     let bytes = Array(b.readableBytesView)
                     guard let text = String(validating: bytes, as: UTF8.self), Self.clean(text) else { throw Abort(.badRequest, reason: Self.reason) }
                     if form && !Self.cleanForm(text) { throw Abort(.badRequest, reason: Self.reason) }
+                    if form, let long = Self.overlong(text) { throw FieldErrorsAbort(errors: FieldErrors(errors: [FieldError(long, "too_long", ["max": String(TextLimit.characters)])])) }
                     if json && text.contains(Self.jsonControlEscape) { throw Abort(.badRequest, reason: Self.reason) }
                 }
             }
@@ -40,6 +42,23 @@ struct InputMiddleware: AsyncMiddleware {
             }
         }
         return true
+    }
+
+    /// Fields that take a pasted table (a line per occupation), whose handlers count the lines instead.
+    static let tableFields: Set<String> = ["lines", "forecast", "created"]
+
+    /// The first field of a form whose value is longer than any field takes (`TextLimit`), if any.
+    static func overlong(_ s: String) -> String? {
+        for pair in s.split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            // Percent-escapes take up to three bytes per byte and UTF-8 up to four bytes per character: short enough
+            // raw text is short enough decoded.
+            guard kv.count == 2, kv[1].utf8.count > TextLimit.characters else { continue }
+            let key = String(kv[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            let name = key.hasSuffix("[]") ? String(key.dropLast(2)) : key
+            if !tableFields.contains(name), (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "").count > TextLimit.characters { return name }
+        }
+        return nil
     }
 
     /// A JSON escape of a control character other than tab, line feed and carriage return (`\u0000`).

@@ -189,9 +189,9 @@ struct LabourAPIRoutes: RouteCollection {
     /// The employer's hires file as the request body (text/csv); all lines are recorded or none.
     @Sendable func hires(req: Request) async throws -> Response {
         let user = try API.writer(req)
-        guard let b = req.body.data, let text = b.getString(at: b.readerIndex, length: b.readableBytes), !text.isEmpty else { throw Self.bad("file", "file_empty") }
+        guard let b = req.body.data, b.readableBytes > 0 else { throw Self.bad("file", "file_empty") }
         let env = try await req.jumys.rules.current()
-        let n = try await API.run { try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(text), env: env, by: user) }
+        let n = try await API.run { try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(try TableFile.text(of: Data(buffer: b))), env: env, by: user) }
         return JSONText.response(RuleOutput.object([("recorded", .count(n))]).json)
     }
 

@@ -313,10 +313,11 @@ struct LabourMarketRoutes: RouteCollection {
         let user = try req.requireUser()
         let ctx = PageContext(req)
         let upload = try? req.content.decode(Upload.self)
-        guard let data = upload?.file?.data, data.readableBytes > 0, let text = data.getString(at: data.readerIndex, length: data.readableBytes) else {
+        guard let data = upload?.file?.data, data.readableBytes > 0 else {
             return try await importPage(req, errors: [("file", ctx.t("error.field.file_empty"))], done: nil, status: .unprocessableEntity)
         }
         do {
+            let text = try TableFile.text(of: Data(buffer: data))
             let n = try await LabourStore(store: req.jumys.store).importHires(try LabourStore.parseHires(text), env: try await req.jumys.rules.current(), by: user)
             return try await importPage(req, errors: [], done: n, status: .ok)
         } catch let e as FieldErrors {
@@ -330,7 +331,8 @@ struct LabourMarketRoutes: RouteCollection {
         let user = try CaseworkRoutes.requireWriter(req)
         let id = try CaseworkRoutes.id(req)
         let f = try CaseworkRoutes.form(req)
-        let person = Self.int(f["person_id"]) ?? 0
+        // The person's card to return to is the placement's own (not a number the form sent).
+        guard let person = try await LabourStore(store: req.jumys.store).placementPerson(id, scope: user.scope) else { throw Abort(.notFound) }
         do {
             let endsText = f["ends_on"]?.trimmingCharacters(in: .whitespaces) ?? ""
             var errors: [FieldError] = []

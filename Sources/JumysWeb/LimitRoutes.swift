@@ -170,7 +170,8 @@ struct LimitRoutes: RouteCollection {
     @Sendable func proposeChange(req: Request) async throws -> Response {
         let user = try CaseworkRoutes.requireWriter(req)
         let f = try CaseworkRoutes.form(req)
-        let year = LabourMarketRoutes.int(f["year"]) ?? Self.year(req)
+        // The form's year (the page's); sent but not a year, it is refused rather than replaced by this year.
+        let year = f["year"] == nil ? Self.year(req) : (LabourMarketRoutes.int(f["year"]) ?? 0)
         return try await ProjectRoutes.handle(req, {
             guard let kind = f["kind"].flatMap(LimitChangeKind.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("kind", "choose_from_list")]) }
             guard let toRegion = f["to_region"].flatMap({ RegionCode($0)?.iso }), let toDir = Self.direction(f["to_direction"]) else { throw FieldErrors(errors: [FieldError("to_region", "choose_from_list")]) }
@@ -183,7 +184,8 @@ struct LimitRoutes: RouteCollection {
             }
             try await Self.store(req).proposeChange(year: year, kind: kind, from: from, to: LimitStore.Place(toDir, toRegion), amount: amount, reason: f["reason"] ?? "", by: user)
             return req.redirect(to: "/limits?year=\(year)&direction=\(toDir.rawValue)", redirectType: .normal)
-        }, onErrors: { try await render(req, year: year, direction: Self.direction(f["to_direction"]) ?? .roadmapProjects, values: f.merging(["year": String(year)]) { a, _ in a }, errors: $0, status: .unprocessableEntity) })
+        }, onErrors: { try await render(req, year: (2011...2100).contains(year) ? year : Self.year(req), direction: Self.direction(f["to_direction"]) ?? .roadmapProjects,
+                                        values: f.merging(["year": String(year)]) { a, _ in a }, errors: $0, status: .unprocessableEntity) })
     }
 
     @Sendable func decideChange(req: Request) async throws -> Response {

@@ -14,21 +14,28 @@ public struct OpenAPIDocument: Sendable {
     public let title: String, version: String, description: String
 
     /// The tag of the operation a request reaches (`{…}` segments match anything), or nil when none does.
-    public func tag(method: String, path: String) -> String? {
+    public func tag(method: String, path: String) -> String? { operation(method: method, path: path)?.tag }
+
+    /// The operation a request reaches: of those that match (`{…}` segments match anything), the one with the
+    /// fewest parameters (`/projects/board` before `/projects/{id}`).
+    func operation(method: String, path: String) -> Operation? {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        // Of the operations that match, the one with the fewest parameters (`/projects/board` before `/projects/{id}`).
-        return operations.compactMap { op -> (Int, String)? in
+        return operations.compactMap { op -> (Int, Operation)? in
             guard op.method == method else { return nil }
             let pattern = op.path.split(separator: "/", omittingEmptySubsequences: true)
             guard pattern.count == parts.count, zip(pattern, parts).allSatisfy({ $0.hasPrefix("{") || $0 == $1 }) else { return nil }
-            return (pattern.filter { $0.hasPrefix("{") }.count, op.tag)
+            return (pattern.filter { $0.hasPrefix("{") }.count, op)
         }.min { $0.0 < $1.0 }?.1
     }
 
     /// The tags, in the order the document first uses them.
     public var tags: [String] { operations.map(\.tag).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } } }
 
-    public struct Operation: Sendable { public let method: String; public let path: String; public let tag: String; public let summary: String; public let description: String; public let open: Bool }
+    public struct Operation: Sendable {
+        public let method: String; public let path: String; public let tag: String; public let summary: String; public let description: String; public let open: Bool
+        /// The schema of its JSON request body, if it takes one.
+        let body: RequestSchema?
+    }
 
     public static func bundled() throws -> OpenAPIDocument {
         guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml", subdirectory: "Public") else {
@@ -39,6 +46,7 @@ public struct OpenAPIDocument: Sendable {
         let plain = Self.plain(tree)
         let json = String(decoding: try JSONSerialization.data(withJSONObject: plain, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
         var ops: [Operation] = []
+        let schemas = ((tree["components"] as? [String: Any])?["schemas"] as? [String: Any]) ?? [:]
         let paths = (tree["paths"] as? [String: Any]) ?? [:]
         // Document order: the YAML's own order of paths, read from the text.
         let order = text.split(separator: "\n").compactMap { line -> String? in
@@ -49,8 +57,10 @@ public struct OpenAPIDocument: Sendable {
             for method in ["get", "post", "put", "patch", "delete"] {
                 guard let op = item[method] as? [String: Any] else { continue }
                 let security = op["security"] as? [Any]
+                let body = (((op["requestBody"] as? [String: Any])?["content"] as? [String: Any])?["application/json"] as? [String: Any])?["schema"]
                 ops.append(Operation(method: method.uppercased(), path: path, tag: (op["tags"] as? [String])?.first ?? "", summary: op["summary"] as? String ?? "",
-                                     description: op["description"] as? String ?? "", open: security?.isEmpty == true))
+                                     description: op["description"] as? String ?? "", open: security?.isEmpty == true,
+                                     body: body.map { RequestSchema.compile($0, schemas: schemas) }))
             }
         }
         let info = tree["info"] as? [String: Any] ?? [:]

@@ -368,11 +368,15 @@ struct RelocationRoutes: RouteCollection {
             if cost == nil { errors.append(FieldError("cost_per_m2", "amount_invalid")) }
             let rooms = LabourMarketRoutes.int(f["rooms"])
             if rooms == nil { errors.append(FieldError("rooms", "rooms_invalid")) }
-            guard errors.isEmpty, let areaValue, let cost, let rooms else { throw FieldErrors(errors: errors) }
+            let kind = f["kind"].flatMap(DwellingKind.init(rawValue:))
+            if kind == nil { errors.append(FieldError("kind", "choose_from_list")) }
+            let employer = CaseworkRoutes.optionalInt(f, "employer_id", &errors, code: "choose_from_list")
+            let cofinancing = CaseworkRoutes.optionalInt(f, "cofinancing_id", &errors, code: "choose_from_list")
+            guard errors.isEmpty, let areaValue, let cost, let rooms, let kind else { throw FieldErrors(errors: errors) }
             let excess = (f["excess_paid_by"] ?? "").isEmpty ? nil : f["excess_paid_by"]
             _ = try await Self.store(req).addDwelling(DwellingInput(districtID: LabourMarketRoutes.int(f["district_id"]) ?? 0, address: f["address"] ?? "",
-                                                                    kind: f["kind"].flatMap(DwellingKind.init(rawValue:)) ?? .flat, area: areaValue, rooms: rooms, costPerM2: cost,
-                                                                    employerID: LabourMarketRoutes.int(f["employer_id"]), cofinancingID: LabourMarketRoutes.int(f["cofinancing_id"]), excessPaidBy: excess), by: user)
+                                                                    kind: kind, area: areaValue, rooms: rooms, costPerM2: cost,
+                                                                    employerID: employer, cofinancingID: cofinancing, excessPaidBy: excess), by: user)
             return req.redirect(to: "/housing", redirectType: .normal)
         } catch let e as FieldErrors {
             return try await housingPage(req, values: f, errors: PageContext(req).messages(e), status: .unprocessableEntity)

@@ -71,7 +71,7 @@ struct TokenRoutes: RouteCollection {
         let values = ["name": f["name"] ?? "", "role": f["role"] ?? "", "region_iso": f["region_iso"] ?? ""]
         let ctx = PageContext(req)
         do {
-            let role = Role(rawValue: f["role"] ?? "") ?? .analyst
+            guard let role = Role(rawValue: f["role"] ?? ""), Directory.systemRoles.contains(role) else { throw FieldErrors(errors: [FieldError("role", "choose_from_list")]) }
             let region = (f["region_iso"] ?? "").isEmpty ? nil : f["region_iso"]
             let allowed = Set(req.jumys.openapi.tags.filter { $0 != "auth" })
             let (_, token) = try await req.jumys.directory.issueToken(name: f["name"] ?? "", role: role, regionISO: region, areas: Array(areas), allowedAreas: allowed, by: admin)

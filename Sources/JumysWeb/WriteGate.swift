@@ -21,7 +21,7 @@ struct WriteGate: AsyncMiddleware {
         "POST /api/v1/referrals": casework, "POST /vacancies/:id/refer": casework, "POST /api/v1/hires": employers,
         "POST /api/v1/referrals/:id/outcome": employers, "POST /referrals/:id/outcome": employers, "POST /referrals/import": employers,
         "POST /api/v1/training-referrals": casework, "POST /api/v1/training-referrals/:id/outcome": casework,
-        "POST /people/:id/training": casework, "POST /training/:id/outcome": casework,
+        "POST /people/:id/training": casework, "POST /training/:id/outcome": casework, "POST /placements/:id/amend": casework,
         "POST /people/:id/business": casework, "POST /people/:id/relocation": casework,
         "POST /housing/:id/allocate": casework, "POST /allocations/:id/release": casework,
         "POST /relocation/:id/recommendation": casework.union(commissions),

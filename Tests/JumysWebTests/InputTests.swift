@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import Vapor
+import FluentKit
+import JumysStore
 @testable import JumysWeb
 
 /// Text that is not UTF-8 or carries control characters is refused before any handler reads it, and numbers too
@@ -37,6 +39,42 @@ import Vapor
                 let r = try await b.request(.POST, "/api/v1/calculate", json: #"{"rule":"\#(rule)","inputs":{"\#(input)":"999999999999999"}}"#)
                 #expect(r.status == .unprocessableEntity && r.body.contains("at most"), "\(rule)")
             }
+        }
+    }
+
+    /// A JSON body is checked against its operation's schema in the OpenAPI document: `true`, `null` or a list where
+    /// text goes, `"yes"` or `1` where a boolean goes, a list of numbers where a list of words goes and text over the
+    /// declared length are refused with 422 naming the field, and nothing is written.
+    @Test func jsonBodiesOfTheWrongTypeAreRefusedByTheDocumentsSchema() async throws {
+        try await withJumys(persons: 0) { app, store in
+            let b = Browser(app)
+            let token = try await apiToken(app, "caseworker.KZ-71")
+            let before = try await PersonRecord.query(on: store.db).count()
+            let person = #""iin":"900101301233","last_name":"Ахметов","first_name":"Ерлан","consent":true"#
+            for (body, field, code) in [
+                (#"{\#(person),"middle_name":true}"#, "middle_name", "json_string"),
+                (#"{\#(person),"middle_name":null}"#, "middle_name", "json_string"),
+                (#"{\#(person),"settlement":["Астана"]}"#, "settlement", "json_string"),
+                (#"{\#(person),"rural":"yes"}"#, "rural", "json_boolean"),
+                (#"{\#(person),"rural":1}"#, "rural", "json_boolean"),
+                (#"{\#(person),"district_id":"3"}"#, "district_id", "json_integer"),
+                (#"{\#(person),"categories":"unemployed"}"#, "categories", "json_array"),
+                (#"{\#(person),"categories":[1,2]}"#, "categories[0]", "json_string"),
+                (#"{\#(person),"last_name":"\#(String(repeating: "Ы", count: 101))"}"#, "last_name", "too_long"),
+            ] {
+                let r = try await b.request(.POST, "/api/v1/persons", json: body, bearer: token)
+                #expect(r.status == .unprocessableEntity && r.body.contains(#""field":"\#(field)""#) && r.body.contains(#""code":"\#(code)""#), "\(field): \(r.body.prefix(300))")
+            }
+            // Money goes as text or a number; a boolean is neither. A nested list is checked item by item.
+            let vacancy = try await b.request(.POST, "/api/v1/vacancies", json: #"{"title":"Каменщик","isco":"7112","wage":true,"places":1,"valid_from":"2026-01-01","valid_until":"2026-02-01"}"#, bearer: token)
+            #expect(vacancy.status == .unprocessableEntity && vacancy.body.contains(#""code":"json_string_or_number""#))
+            #expect(try await PersonRecord.query(on: store.db).count() == before)
+            // A visitor still hears 401 first (the body is not looked at), and a well-typed body goes through.
+            #expect(try await b.request(.POST, "/api/v1/persons", json: #"{"rural":"yes"}"#).status == .unauthorized)
+            #expect(try await b.request(.POST, "/api/v1/persons", json: #"{\#(person),"rural":false,"categories":["unemployed"]}"#, bearer: token).status == .created)
+            // The open rules service is checked without a sign-in.
+            let calc = try await b.request(.POST, "/api/v1/calculate", json: #"{"rule":"subsidy","inputs":[]}"#)
+            #expect(calc.status == .unprocessableEntity && calc.body.contains(#""code":"json_object""#))
         }
     }
 }

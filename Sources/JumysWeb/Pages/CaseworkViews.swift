@@ -136,7 +136,6 @@ enum CaseworkViews {
                     .tbody(.forEach(placements) { pl in
                         .tr(.td(.text(String(pl.id))), .td(.text(ctx.t("measure.\(pl.measure)"))), .td(.text(pl.starts_on)), .td(.text(pl.ends_on ?? "—")), .td(.class("num"), .text(Money(tiyn: pl.wage).formatted())),
                             .td(!canCasework ? .empty : .form(.method(.post), .action("/placements/\(pl.id)/amend"), .class("inline"), ctx.csrfField(),
-                                .input(.type(.hidden), .name("person_id"), .value(String(id))),
                                 .input(.type(.text), .name("wage"), .value(Money(tiyn: pl.wage).decimalString), .attribute(named: "aria-label", value: ctx.t("vacancies.wage")), .class("short")),
                                 .input(.type(.text), .name("ends_on"), .value(pl.ends_on ?? ""), .attribute(named: "placeholder", value: "YYYY-MM-DD"), .attribute(named: "aria-label", value: ctx.t("contract.ends_on")), .class("short")),
                                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("placement.amend"))))))
