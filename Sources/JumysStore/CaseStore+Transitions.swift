@@ -26,7 +26,9 @@ extension CaseStore {
         switch (action, input) {
         case (.refuse, .refusal(let reason, let text)):
             if reason == .other && text.trimmingCharacters(in: .whitespaces).isEmpty { throw FieldErrors(errors: [FieldError("refusal_text", "refusal_text_required")]) }
-            refusal = (reason, String(text.prefix(1000)))
+            // Written into the decision the person receives: refused when too long, never cut short.
+            if text.count > 1000 { throw FieldErrors(errors: [FieldError("refusal_text", "too_long", ["max": "1000"])]) }
+            refusal = (reason, text)
         case (.refuse, _): throw FieldErrors(errors: [FieldError("refusal_reason", "choose_from_list")])
         case (.include, _) where before.measureValue == .entrepreneurship:
             explanation = try await BusinessStore(store: store).inclusionCheck(before, facts: facts, rules: rules)
@@ -42,10 +44,18 @@ extension CaseStore {
             if c.startsOn < on.adding(days: -31) { errors.append(FieldError("starts_on", "start_too_early")) }
             if let e = c.employerID, try await OrganisationRecord.find(e, on: store.db)?.kind != OrganisationKind.contractor.rawValue { errors.append(FieldError("employer_id", "choose_from_list")) }
             if let p = c.providerID, try await OrganisationRecord.find(p, on: store.db)?.kind != OrganisationKind.educationProvider.rawValue { errors.append(FieldError("provider_id", "choose_from_list")) }
+            // Months to work off a course (at most ten years) and a course's length (at most two years).
+            if let m = c.workOffMonths, !(0...120).contains(m) { errors.append(FieldError("work_off_months", "number_invalid")) }
+            if let m = c.courseMonths, !(0...24).contains(m) { errors.append(FieldError("course_months", "number_invalid")) }
+            if let cost = c.courseCost, cost.tiyn < 0 || cost.tiyn > AmountLimit.course { errors.append(FieldError("course_cost", "amount_invalid")) }
+            if (c.specialty?.count ?? 0) > 200 { errors.append(FieldError("specialty", "name_too_long")) }
+            if (c.practicePlace?.count ?? 0) > 200 { errors.append(FieldError("practice_place", "name_too_long")) }
             guard errors.isEmpty else { throw FieldErrors(errors: errors) }
             contractInput = c
         case (.signContract, _): throw FieldErrors(errors: [FieldError("starts_on", "contract_data_required")])
-        case (.terminate, .termination(let refused, let text)): termination = (refused, String(text.prefix(1000)))
+        case (.terminate, .termination(let refused, let text)):
+            if text.count > 1000 { throw FieldErrors(errors: [FieldError("note", "too_long", ["max": "1000"])]) }
+            termination = (refused, text)
         case (.terminate, _): termination = (false, "")
         default: break
         }

@@ -237,8 +237,12 @@ struct LabourRoutes: RouteCollection {
                 let endsText = f["ends_on"]?.trimmingCharacters(in: .whitespaces) ?? ""
                 let ends = endsText.isEmpty ? nil : CivilDate(iso: endsText); if !endsText.isEmpty && ends == nil { errors.append(FieldError("ends_on", "date_invalid")) }
                 let wage = f["wage"].flatMap { Money(string: $0.replacingOccurrences(of: " ", with: "")) }; if wage == nil { errors.append(FieldError("wage", "amount_invalid")) }
+                // Blank is "not subsidised"; a measure the list does not have is refused, not read as blank.
+                let subsidisedText = f["subsidised"]?.trimmingCharacters(in: .whitespaces) ?? ""
+                let subsidised = Measure(rawValue: subsidisedText)
+                if !subsidisedText.isEmpty && subsidised == nil { errors.append(FieldError("subsidised", "choose_from_list")) }
                 guard errors.isEmpty, let starts, let wage else { throw FieldErrors(errors: errors) }
-                o = .hired(position: f["position"] ?? "", startsOn: starts, endsOn: ends, wage: wage, subsidised: f["subsidised"].flatMap(Measure.init(rawValue:)))
+                o = .hired(position: f["position"] ?? "", startsOn: starts, endsOn: ends, wage: wage, subsidised: subsidised)
             case "refused": o = .refusedByEmployer(reason: f["reason"] ?? "")
             case "no_show": o = .noShow
             default: throw FieldErrors(errors: [FieldError("outcome", "choose_from_list")])

@@ -300,9 +300,10 @@ extension ProjectRoutes {
 
     @Sendable func vacancy(req: Request) async throws -> Response {
         try await onCard(req, anchor: "#vacancies") { user, id, f in
+            guard let phase = f["phase"].flatMap(ProjectPhase.init(rawValue:)) else { throw FieldErrors(errors: [FieldError("phase", "choose_from_list")]) }
             let input = VacancyInput(employerID: nil, title: f["title"] ?? "", isco: (f["isco"] ?? "").trimmingCharacters(in: .whitespaces), districtID: nil, wage: Self.money(f["wage"]),
                                      places: LabourMarketRoutes.int(f["places"]), requirements: nil, validFrom: LabourMarketRoutes.date(f["valid_from"]), validUntil: LabourMarketRoutes.date(f["valid_until"]),
-                                     projectID: id, projectPhase: f["phase"].flatMap(ProjectPhase.init(rawValue:)) ?? .works)
+                                     projectID: id, projectPhase: phase)
             _ = try await LabourStore(store: req.jumys.store).createVacancy(input, by: user)
         }
     }
