@@ -890,6 +890,12 @@ def make_fixtures(web, tok, for_api=False):
     loc = form_ok(anon, "/portal/apply", {"iin": unique_iin("000315", "5"), "last_name": "Онлайнов", "first_name": "Тест", "phone": "+7 701 765 4321",
                                           "email": "online@example.kz", "district_id": "3", "measure": "vacancy_placement", "consent": "true"}, what="online application")
     fx["online"] = DB.value("SELECT MAX(id) FROM online_applications")
+    # And one by a person registered already, for the late part (the portal allows few applications per address).
+    iin = fx.get("p_card") and DB.value(f"SELECT iin FROM persons WHERE id = {fx['p_card']}")
+    if iin:
+        form_ok(anon, "/portal/apply", {"iin": iin, "last_name": "Бадинпутов", "first_name": "Тест", "phone": "+7 701 765 4321",
+                                        "district_id": "3", "measure": "vacancy_placement", "consent": "true"}, what="online application of a registered person")
+        fx["online_registered"] = DB.value(f"SELECT MAX(id) FROM online_applications WHERE iin = '{iin}'")
     if fx["online"]:
         pages.setdefault("caseworker.KZ-71", []).extend([f"/online/{fx['online']}", f"/people/new?online={fx['online']}"])
     a = web["admin"]
@@ -2081,6 +2087,112 @@ def fuzz_signin(tok):
 
 # ---------------------------------------------------------------------------------------------------------------
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# Forms that show only once a record has moved on: a contractor's monthly report sent (the akimat's check), a
+# project completed below its cost (the saving's review and decision), a monitoring report submitted (its
+# decision), an online application of a person already registered (taking it into the file). Their records are
+# moved on here, after every other part, because moving them changes what the other parts' baselines rely on.
+
+def fuzz_late(web, tok, forms):
+    found = []
+    for login in ("working-group", "interagency", "ministry.officer", "coordinator.KZ-35", "admin", "akimat.KZ-35", "caseworker.KZ-71"):
+        if login not in web:
+            web[login] = Session(login).sign_in()
+
+    def forms_on(login, page, action_rx):
+        r = web[login].get(page)
+        if r.status != 200:
+            NOTES.append(f"late forms: {page} answered {r.status} to {login}")
+            return []
+        out = [dict(f, action=f["action"] or page, page=page, role=login) for f in parse_page(r.text).forms
+               if f["method"] == "post" and re.search(action_rx, f["action"] or "")]
+        if not out:
+            NOTES.append(f"late forms: no form like {action_rx} on {page} for {login}")
+        found.extend(out)
+        return out
+
+    def fuzz(login, f, choose=None):
+        DB.last = None  # a fixture was written since the last snapshot
+        fuzz_form(web[login], f)
+        # Then the baseline itself, which must be accepted (else the refusals above may be for another reason); with
+        # `choose`, each option of that list in turn until one is (a dwelling within the family's norm).
+        tries = [{}]
+        if choose:
+            tries = [{choose: o[0]} for x in f["fields"] if x["name"] == choose for o in (x["options"] or []) if o[0]]
+        for t in tries:
+            r = web[login].post(f["action"], urllib.parse.urlencode({**dict(baseline(f)), **t, "_csrf": web[login].csrf}).encode())
+            if r.status in (200, 303) and 'class="error-summary"' not in r.text:
+                return
+        NOTES.append(f"late forms: the baseline of {pattern(f['action'])} was refused; its refusals may be for another reason")
+
+    # The contractor's report for last month on project 1, awaiting the akimat's check (accept, or give back).
+    api_ok(tok["contractor.kz-35"], "POST", "/api/v1/projects/1/reports", {"month": LAST_MONTH, "work_done_percent": "10", "work_done_amount": "1000000",
+                                                                          "jobs_filled": 5, "jobs_by_referral": 2, "referred_avg_wage": "150000"}, what="report to check")
+    for f in forms_on("akimat.KZ-35", "/projects/1", r"/projects/\d+/reports/[^/]+/return$"):
+        fuzz("akimat.KZ-35", f)
+    # A worker from another settlement hired by referral onto project 1: the bonus (E7) the employer records paid.
+    cw35 = tok["caseworker.KZ-35"]
+    worker = api_ok(cw35, "POST", "/api/v1/persons", dict(person_body(district=21, birth="000315", century="5"), settlement="Караганда"), what="worker for project 1")
+    vacancy = api_ok(cw35, "POST", "/api/v1/vacancies", {"employer_id": 87, "title": "Бетонщик", "isco": "7114", "district_id": 21, "wage": "300000", "places": 2,
+                                                         "valid_from": TODAY.isoformat(), "valid_until": days(60), "project_id": 1, "project_phase": "works"}, what="project 1 vacancy")
+    ref = worker and vacancy and api_ok(cw35, "POST", "/api/v1/referrals", {"person_id": worker["id"], "vacancy_id": vacancy["id"]}, what="referral to project 1")
+    if ref:
+        api_ok(cw35, "POST", f"/api/v1/referrals/{ref['id']}/outcome", {"outcome": "hired", "starts_on": TODAY.isoformat(), "ends_on": days(120), "wage": "300000",
+                                                                      "position": "Бетонщик", "subsidised": ""}, what="hire onto project 1")
+    for f in forms_on("akimat.KZ-35", "/projects/1", r"/hires/\d+/bonus$")[:1]:
+        fuzz("akimat.KZ-35", f)
+    # Project 1 completed below its cost: the working group reviews the saving, then the commission decides on it.
+    api_ok(tok["akimat.KZ-35"], "POST", "/api/v1/projects/1/steps", {"step": "complete", "on": TODAY.isoformat(), "final_cost": "1000000"}, what="project completed")
+    for f in forms_on("working-group", "/projects/1", r"/saving/review$"):
+        fuzz("working-group", f)  # its baseline, sent last, reviews the saving
+    for f in forms_on("interagency", "/projects/1", r"/saving/decide$"):
+        fuzz("interagency", f)
+    # A monitoring report submitted by its filer: the decision on it.
+    saves = [f for (m, pat, _), f in forms.items() if m == "post" and pat.endswith("/save")]
+    if saves:
+        f = saves[0]
+        form_ok(web[f["role"]], f["action"], dict(baseline(f), submit="true"), what="monitoring report submitted")
+        for login in ("ministry.officer", "coordinator.KZ-35", "admin"):
+            got = forms_on(login, f["page"], r"/decide$")
+            if got:
+                fuzz(login, got[0])
+                break
+    else:
+        NOTES.append("late forms: no monitoring report's form was found to submit")
+    # The relocation application recommended and included: a dwelling allocated to the family, then released.
+    rid = FX.get("p_relocation") and DB.value(f"SELECT MAX(application_id) FROM relocation_applications WHERE person_id = {FX['p_relocation']}")
+    if rid and rid != "None":
+        page = f"/relocation/{rid}"
+        for login in ("caseworker.KZ-71", "commission.KZ-71", "admin"):
+            if any(re.search(r"/recommendation$", f["action"] or "") for f in parse_page(web[login].get(page).text).forms):
+                submit_found(web[login], page, r"/recommendation$", {"recommended": "true", "on_date": TODAY.isoformat(), "protocol": "МВК-1", "note": ""},
+                             what="relocation recommended")
+                break
+        form_ok(web["caseworker.KZ-71"], f"/applications/{rid}/actions/include", {}, what="relocation included")
+        # A flat within a single person's norm (18 m²) in a district of the destination's region.
+        dest = DB.value(f"SELECT s.region_iso FROM relocation_applications r JOIN settlements s ON s.id = r.destination_id WHERE r.application_id = {rid}")
+        district = DB.value(f"SELECT MIN(id) FROM districts WHERE region_iso = '{dest}'")
+        web["admin"].get("/housing")
+        form_ok(web["admin"], "/housing/dwellings", {"district_id": district, "address": "ул. Тестовая, 1", "kind": "flat", "area": "18", "rooms": "1",
+                                                     "cost_per_m2": "75000", "employer_id": "", "cofinancing_id": "", "excess_paid_by": ""}, what="a small flat")
+        for f in forms_on("caseworker.KZ-71", page, r"/relocation/\d+/allocate$"):
+            fuzz("caseworker.KZ-71", f, choose="dwelling_id")  # its baseline, sent last, allocates a dwelling
+        for f in forms_on("admin", "/housing", r"/allocations/\d+/release$")[:1]:
+            fuzz("admin", f)  # the housing list of the whole country (the flat is in the destination's region)
+    else:
+        NOTES.append("late forms: no relocation application to allocate a dwelling to")
+    # An online application by a person registered already: the caseworker takes it into the file (no fields but
+    # the path's id, which the paths part fuzzes).
+    oid = FX.get("online_registered")
+    if oid and oid != "None":
+        for f in forms_on("caseworker.KZ-71", f"/online/{oid}", r"/online/\d+/attach$"):
+            fuzz("caseworker.KZ-71", f)
+    else:
+        NOTES.append("late forms: no online application of a registered person")
+    return found
+
+
 def report_and_exit(why=None):
     took = time.time() - STARTED
     print()
@@ -2172,6 +2284,11 @@ def main():
         t0, n0 = time.time(), sum(t.sent for t in TARGETS)
         fuzz_signin(tok)
         print(f"sign-in: {sum(t.sent for t in TARGETS) - n0} bad requests ({time.time() - t0:.0f} s)", flush=True)
+    if want("late"):
+        t0, n0 = time.time(), sum(t.sent for t in TARGETS)
+        DB.last = None
+        found = fuzz_late(web, tok, forms)
+        print(f"late forms: {len(found)} forms, {sum(t.sent for t in TARGETS) - n0} bad requests ({time.time() - t0:.0f} s)", flush=True)
     if not alive():
         NOTES.append("the server is not answering at the end")
     report_and_exit()

@@ -266,8 +266,9 @@ def ids():
 
 
 def register(iin, categories=("unemployed", "job_seeker"), isco="7112", login="caseworker.KZ-71"):
+    # A caseworker registers in their own district (sent without one, it is theirs).
     r = api("POST", "/api/v1/persons", {"iin": iin, "last_name": "Тестов", "first_name": "Параллель", "consent": True, "categories": list(categories),
-                                        "occupation_isco": isco, "district_id": ids()["yesil"]}, token(login))
+                                        "occupation_isco": isco}, token(login))
     if r.status != 201:
         raise RuntimeError(f"register {iin}: {r}")
     return r.json()["id"]
@@ -627,7 +628,7 @@ def loans(credit):
     borrowers = new_iins(4)
     loan_ids = []
     for b in borrowers:
-        r = api("POST", "/api/v1/loans", {"credit_id": credit, "district_id": ids()["yesil"], "borrower_id": b, "borrower_name": "ЖК Параллель", "tax_registered": "true",
+        r = api("POST", "/api/v1/loans", {"credit_id": credit, "district_id": ids()["yesil"], "borrower_id": b, "borrower_name": "ЖК Параллель", "tax_registered": True,
                                           "purpose": "investment", "purpose_text": "Цех", "amount": "5000000", "term_months": 60, "rate_percent": "6", "grace_months": 0,
                                           "method": "annuity", "jobs_promised": 5, "contract_on": iso()}, t)
         if r.status != 201:
@@ -691,7 +692,7 @@ def projects():
     def project(year):
         r = api("POST", "/api/v1/projects", {"programme": "roadmap", "district_id": abay, "settlement": "Топар", "name": "Жол жөндеу (concurrency)", "object_type": "roads",
                                              "work_type": "repair", "cost_national_fund": "0", "cost_republican": "100000000", "cost_local": "10000000", "cost_cofinancing": "0",
-                                             "domestic_cost": "110000000", "design_docs": "true", "expertise_passed": "true", "starts_on": f"{year}-03-01", "ends_on": f"{year}-11-30",
+                                             "domestic_cost": "110000000", "design_docs": True, "expertise_passed": True, "starts_on": f"{year}-03-01", "ends_on": f"{year}-11-30",
                                              "jobs_created": 50, "permanent_jobs": 5, "average_wage": "250000"}, token("akimat.KZ-35"))
         if r.status != 201:
             raise RuntimeError(f"project: {r}")

@@ -288,26 +288,32 @@ extension CaseStore {
 
     // MARK: worklist
 
-    /// What is due or overdue by `horizon` (today by default) in the scope, earliest first.
+    /// What is due or overdue by `horizon` (today by default) in the scope, earliest first. Each kind is read in the
+    /// database already filtered by its due date and ordered by it, so the `limit` of a kind keeps its earliest items
+    /// (a district with thousands of open cases reads only what is due, and never shows an arbitrary few).
     public func worklist(scope: Scope, through horizon: CivilDate? = nil, limit: Int = 300) async throws -> [WorklistItem] {
         let until = horizon ?? today()
-        struct A: Decodable { let id: Int; let person_id: Int; let measure: String; let state: String; let decision_due: String; let signing_due: String?; let last_name: String; let first_name: String }
-        let apps = try await Registry.restrict(store.sql.select()
-            .columns(SQLColumn("id", table: "a"), SQLColumn("person_id", table: "a"), SQLColumn("measure", table: "a"), SQLColumn("state", table: "a"),
-                     SQLColumn("decision_due", table: "a"), SQLColumn("signing_due", table: "a"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
-            .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
-            .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "a"), .equal, SQLColumn("id", table: "p"))
-            .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.submitted, .underReview, .included].map(\.rawValue))), scope: scope, table: "a")
-            .limit(limit).all(decoding: A.self)
+        struct A: Decodable { let id: Int; let person_id: Int; let measure: String; let due: String; let last_name: String; let first_name: String }
+        // Decisions due (submitted or under review), and contracts to sign (included), each by its own date column.
+        func applications(states: [ApplicationState], due column: String) async throws -> [A] {
+            try await Registry.restrict(store.sql.select()
+                .columns(SQLColumn("id", table: "a"), SQLColumn("person_id", table: "a"), SQLColumn("measure", table: "a"))
+                .column(SQLColumn(column, table: "a"), as: "due").columns(SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
+                .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
+                .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "a"), .equal, SQLColumn("id", table: "p"))
+                .where(SQLColumn("state", table: "a"), .in, SQLBind.group(states.map(\.rawValue)))
+                .where(SQLColumn(column, table: "a"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "a")
+                .orderBy(SQLColumn(column, table: "a")).orderBy(SQLColumn("id", table: "a")).limit(limit).all(decoding: A.self)
+        }
         var items: [WorklistItem] = []
-        for a in apps {
-            let name = a.last_name + " " + a.first_name
-            if a.state == ApplicationState.included.rawValue, let s = a.signing_due, let due = CivilDate(iso: s), due <= until {
-                let needsContract = Measure(rawValue: a.measure)?.needsSocialContract ?? true
-                items.append(WorklistItem(kind: needsContract ? .contract : .activation, due: due, personID: a.person_id, personName: name, applicationID: a.id, contractID: nil, detail: a.measure))
-            } else if a.state != ApplicationState.included.rawValue, let due = CivilDate(iso: a.decision_due), due <= until {
-                items.append(WorklistItem(kind: .decision, due: due, personID: a.person_id, personName: name, applicationID: a.id, contractID: nil, detail: a.measure))
-            }
+        for a in try await applications(states: [.submitted, .underReview], due: "decision_due") {
+            guard let due = CivilDate(iso: a.due) else { continue }
+            items.append(WorklistItem(kind: .decision, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
+        }
+        for a in try await applications(states: [.included], due: "signing_due") {
+            guard let due = CivilDate(iso: a.due) else { continue }
+            let needsContract = Measure(rawValue: a.measure)?.needsSocialContract ?? true
+            items.append(WorklistItem(kind: needsContract ? .contract : .activation, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
         }
         struct C: Decodable { let id: Int; let person_id: Int; let application_id: Int; let next_monitoring: String; let number: String; let last_name: String; let first_name: String }
         let contracts = try await Registry.restrict(store.sql.select()
@@ -318,9 +324,10 @@ extension CaseStore {
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
             .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
             .where(SQLColumn("next_monitoring", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
-            .limit(limit).all(decoding: C.self)
+            .orderBy(SQLColumn("next_monitoring", table: "c")).orderBy(SQLColumn("id", table: "c")).limit(limit).all(decoding: C.self)
         for c in contracts {
-            items.append(WorklistItem(kind: .monitoring, due: CivilDate(iso: c.next_monitoring)!, personID: c.person_id, personName: c.last_name + " " + c.first_name, applicationID: c.application_id, contractID: c.id, detail: c.number))
+            guard let due = CivilDate(iso: c.next_monitoring) else { continue }
+            items.append(WorklistItem(kind: .monitoring, due: due, personID: c.person_id, personName: c.last_name + " " + c.first_name, applicationID: c.application_id, contractID: c.id, detail: c.number))
         }
         struct O: Decodable { let id: Int; let contract_id: Int; let party: String; let text: String; let due_on: String; let person_id: Int; let application_id: Int; let last_name: String; let first_name: String }
         let obligations = try await Registry.restrict(store.sql.select()
@@ -333,9 +340,10 @@ extension CaseStore {
             .where(SQLColumn("fulfilled_on", table: "o"), .is, SQLLiteral.null)
             .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
             .where(SQLColumn("due_on", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
-            .limit(limit).all(decoding: O.self)
+            .orderBy(SQLColumn("due_on", table: "o")).orderBy(SQLColumn("id", table: "o")).limit(limit).all(decoding: O.self)
         for o in obligations {
-            items.append(WorklistItem(kind: .obligation, due: CivilDate(iso: o.due_on)!, personID: o.person_id, personName: o.last_name + " " + o.first_name, applicationID: o.application_id, contractID: o.contract_id, detail: o.party + "|" + o.text))
+            guard let due = CivilDate(iso: o.due_on) else { continue }
+            items.append(WorklistItem(kind: .obligation, due: due, personID: o.person_id, personName: o.last_name + " " + o.first_name, applicationID: o.application_id, contractID: o.contract_id, detail: o.party + "|" + o.text))
         }
         // Applications people sent from the public portal, waiting to be taken into a file.
         for o in try await PortalStore(store: store).pending(scope: scope, limit: limit) {

@@ -330,10 +330,11 @@ public struct ImportStore: Sendable {
                 do {
                     try await commit(j.id, rows: rows, end: end, table: table, importer: importer, user: user, owner: owner)
                     break
-                } catch let e as any DatabaseError where e.isConstraintFailure && attempt < 10 {
+                } catch let e where ((e as? any DatabaseError)?.isConstraintFailure == true || Store.isTransientConflict(e)) && attempt < 10 {
                     // Another writer stored one of these rows between the check and the write (two files with the
-                    // same people imported at once): check the batch again, after a short pause that differs
-                    // between the writers so that they stop meeting.
+                    // same people imported at once), or PostgreSQL broke a deadlock between two such writers by
+                    // rolling this one back: check the batch again, after a short pause that differs between the
+                    // writers so that they stop meeting.
                     attempt += 1
                     try await Task.sleep(for: .milliseconds(Int.random(in: 20...200)))
                 } catch is FieldErrors where attempt < 10 {
@@ -485,6 +486,9 @@ struct PersonsImport: Importer {
 
     func write(_ ctx: WriteContext, _ items: [Item], user: UserContext) async throws -> [Int] {
         guard !items.isEmpty else { return [] }
+        // In IIN order: two files with the same people, written at once, then wait for each other on the unique
+        // index in the same order (one waits, then fails on the duplicate and checks again) instead of deadlocking.
+        let items = items.sorted { $0.iin.value < $1.iin.value }
         let now = ctx.now, today = CivilDate(kazakhstanAt: now)
         var q = ctx.sql.insert(into: "persons").columns("iin", "last_name", "first_name", "middle_name", "search_name", "birth_date", "sex", "region_iso", "district_id", "settlement",
                                                         "is_rural", "phone", "email", "created_at", "updated_at", "education", "occupation_isco", "consent_on", "consent_scope",

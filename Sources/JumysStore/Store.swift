@@ -67,6 +67,13 @@ public struct Actor: Sendable, Equatable {
 
 /// The database behind Jumys: one code path for SQLite and PostgreSQL.
 public final class Store: Sendable {
+    /// A write PostgreSQL gave up on only because another transaction stood in its way (a deadlock it broke by
+    /// rolling this one back, or a serialization failure): nothing of it was kept, and running it again is safe.
+    public static func isTransientConflict(_ error: any Error) -> Bool {
+        guard let e = error as? PSQLError, e.code == .server, let state = e.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
     /// This store object's own identity (results cached in process are never shared between two databases).
     public let instanceID = UUID()
     public let location: StoreLocation

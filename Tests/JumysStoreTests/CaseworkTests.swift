@@ -279,6 +279,21 @@ extension TestClock {
             #expect(july.contains { $0.kind == .obligation && $0.due == CivilDate(iso: "2021-06-07") }) // 6 June is a Sunday
         }
     }
+
+    /// The limit keeps the earliest: with more due than the list shows, it shows the longest overdue, not any few.
+    @Test func aShortListKeepsTheEarliestDeadlines() async throws {
+        try await withCases { f in
+            // Submitted on 3, 4 and 5 May, in the reverse order of their ids: the first one made is due last.
+            var apps: [Int] = []
+            for (n, day) in [(91, "2021-05-05"), (92, "2021-05-04"), (93, "2021-05-03")] {
+                let person = try await f.register(iin(1995, 5, 5, .male, n))
+                apps.append(try await f.cases.createApplication(person: person, measure: .training, submittedOn: CivilDate(iso: day)!, env: f.env, by: f.caseworker))
+            }
+            let two = try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-06-30")!, limit: 2)
+            #expect(two.map(\.applicationID) == [apps[2], apps[1]])
+            #expect(two.map(\.due) == two.map(\.due).sorted())
+        }
+    }
 }
 
 @Suite struct ConsentAndObligationTests {
