@@ -319,11 +319,13 @@ extension CaseStore {
         let contracts = try await Registry.restrict(store.sql.select()
             .columns(SQLColumn("id", table: "c"), SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("next_monitoring", table: "c"),
                      SQLColumn("number", table: "c"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
-            .from(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")))
-            .join(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
+            // From the district's running applications (a few thousand), not its contracts: the ended ones keep their
+            // last monitoring date and would be read first, by the ten thousand, in date order.
+            .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
+            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
             .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
-            .where(SQLColumn("next_monitoring", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
+            .where(SQLColumn("next_monitoring", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "a")
             .orderBy(SQLColumn("next_monitoring", table: "c")).orderBy(SQLColumn("id", table: "c")).limit(limit).all(decoding: C.self)
         for c in contracts {
             guard let due = CivilDate(iso: c.next_monitoring) else { continue }
@@ -333,13 +335,14 @@ extension CaseStore {
         let obligations = try await Registry.restrict(store.sql.select()
             .columns(SQLColumn("id", table: "o"), SQLColumn("contract_id", table: "o"), SQLColumn("party", table: "o"), SQLColumn("text", table: "o"), SQLColumn("due_on", table: "o"),
                      SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
-            .from(SQLAlias(SQLIdentifier("contract_obligations"), as: SQLIdentifier("o")))
-            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("contract_id", table: "o"), .equal, SQLColumn("id", table: "c"))
-            .join(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
+            // From the district's running applications too, then their contracts' open obligations.
+            .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
+            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
+            .join(SQLAlias(SQLIdentifier("contract_obligations"), as: SQLIdentifier("o")), on: SQLColumn("contract_id", table: "o"), .equal, SQLColumn("id", table: "c"))
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
             .where(SQLColumn("fulfilled_on", table: "o"), .is, SQLLiteral.null)
             .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
-            .where(SQLColumn("due_on", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
+            .where(SQLColumn("due_on", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "a")
             .orderBy(SQLColumn("due_on", table: "o")).orderBy(SQLColumn("id", table: "o")).limit(limit).all(decoding: O.self)
         for o in obligations {
             guard let due = CivilDate(iso: o.due_on) else { continue }

@@ -102,9 +102,11 @@ struct HomeRoutes: RouteCollection {
         if user.role == .caseworker {
             let cases = CaseStore(store: req.jumys.store)
             let today = cases.today()
-            // Due or overdue today, and what falls due in the next two weeks.
-            let items = try await cases.worklist(scope: user.scope, through: today.adding(days: 14))
-            worklist = CaseworkViews.worklist(ctx, items: items, today: today)
+            // Due or overdue today, and what falls due in the next two weeks: the earliest hundred (a district with
+            // thousands of open cases would otherwise get a page of thousands of lines).
+            let shown = 100
+            let items = try await cases.worklist(scope: user.scope, through: today.adding(days: 14), limit: shown)
+            worklist = CaseworkViews.worklist(ctx, items: Array(items.prefix(shown)), today: today, more: items.count > shown ? shown : nil)
         }
         if user.scope != .organisation(Int64(user.organisationID ?? -1)) {
             tiles.insert((ctx.t("home.tile.tsa"), ctx.t("home.tile.tsa.text"), "/tsa"), at: 1)

@@ -366,9 +366,11 @@ enum CaseworkViews {
 
     // MARK: worklist
 
-    static func worklist(_ ctx: PageContext, items: [WorklistItem], today: CivilDate) -> Node<HTML.BodyContext> {
+    /// `more`: only the earliest this many are shown, of more that are due.
+    static func worklist(_ ctx: PageContext, items: [WorklistItem], today: CivilDate, more: Int? = nil) -> Node<HTML.BodyContext> {
         .section(.class("worklist"),
             .h2(.text(ctx.t("worklist.title"))),
+            more.map { .p(.class("hint"), .text(ctx.t("worklist.more", ["n": String($0)]))) } ?? .empty,
             items.isEmpty ? .p(.class("empty"), .text(ctx.t("worklist.none"))) :
             .table(.class("data"),
                 .caption(.text(ctx.t("worklist.caption", ["date": today.iso]))),
