@@ -25,6 +25,9 @@ public struct FieldErrors: Error, Sendable, CustomStringConvertible {
 /// import fails the row of a longer cell. Fields with a shorter limit of their own (names, addresses) check it too.
 public enum TextLimit { public static let characters = 10_000 }
 
+/// The years a limit, a credit, a plan or a report can be for (`year_invalid` outside them).
+public enum ProgrammeYears { public static let range = 2011...2100 }
+
 /// Amounts beyond which a typed figure is a slip of the keyboard, not a fact: refused (`amount_invalid`) rather
 /// than stored and summed into payments and reports. In tiyn.
 public enum AmountLimit {

@@ -110,7 +110,7 @@ public struct CreditStore: Sendable {
             if let by = CivilDate(iso: p.use_by), transferredOn > by { errors.append(FieldError("transferred_on", "credit_use_deadline_passed", ["date": p.use_by])) }
             if let t = CivilDate(iso: p.transferred_on), transferredOn < t { errors.append(FieldError("transferred_on", "credit_before_parent")) }
         }
-        if !(2011...2100).contains(yr) { errors.append(FieldError("year", "year_invalid")) }
+        if !ProgrammeYears.range.contains(yr) { errors.append(FieldError("year", "year_invalid")) }
         if amount.tiyn <= 0 || amount.tiyn > 100_000_000_000_000 { errors.append(FieldError("amount", "amount_invalid")) }
         if transferredOn > today() { errors.append(FieldError("transferred_on", "date_future")) }
         let d = decision.trimmingCharacters(in: .whitespaces)

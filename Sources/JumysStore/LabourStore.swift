@@ -444,8 +444,6 @@ public struct LabourStore: Sendable {
 
     struct PlacementSnapshot: Encodable, Sendable { let wage: String; let ends_on: String? }
 
-    /// Changes a placement's wage or end (an amended labour contract); payroll lines already paid stay as they
-    /// are — a correction run adds the difference.
     /// The person of a placement in the user's territory (nil when there is none there).
     public func placementPerson(_ id: Int, scope: Scope) async throws -> Int? {
         let q = store.sql.select().column(SQLColumn("person_id", table: "pl")).from(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl"))).where(SQLColumn("id", table: "pl"), .equal, SQLBind(id))
@@ -453,6 +451,8 @@ public struct LabourStore: Sendable {
         return try await Registry.restrict(q, scope: scope, table: "pl").first(decoding: P.self)?.person_id
     }
 
+    /// Changes a placement's wage or end (an amended labour contract); payroll lines already paid stay as they
+    /// are — a correction run adds the difference.
     public func amendPlacement(_ id: Int, wage: Money, endsOn: CivilDate?, by user: UserContext) async throws {
         guard user.doesCasework else { throw FieldErrors(errors: [FieldError("wage", "read_only")]) }
         let q = store.sql.select().column("*").from(SQLAlias(SQLIdentifier("placements"), as: SQLIdentifier("pl"))).where(SQLColumn("id", table: "pl"), .equal, SQLBind(id))

@@ -90,7 +90,7 @@ public struct LimitStore: Sendable {
     public func propose(year: Int, direction: FundingDirection, total: Money, period: String, on: CivilDate? = nil, by user: UserContext) async throws -> Int {
         guard try await body(user) == .ministry else { throw FieldErrors(errors: [FieldError("total", "limit_not_your_body")]) }
         var errors: [FieldError] = []
-        if !(2011...2100).contains(year) { errors.append(FieldError("year", "year_invalid")) }
+        if !ProgrammeYears.range.contains(year) { errors.append(FieldError("year", "year_invalid")) }
         if total.tiyn <= 0 || total.tiyn % 100 != 0 || total.tiyn > 100_000_000_000_000 { errors.append(FieldError("total", "limit_total_invalid")) }
         let lf = try await labourForce(period: period)
         if lf.isEmpty { errors.append(FieldError("period", "labour_period_unknown")) }
@@ -249,7 +249,7 @@ public struct LimitStore: Sendable {
     public func proposeChange(year: Int, kind: LimitChangeKind, from: Place?, to: Place, amount: Money, reason: String, on: CivilDate? = nil, by user: UserContext) async throws -> Int {
         guard try await body(user) == .ministry else { throw FieldErrors(errors: [FieldError("amount", "limit_not_your_body")]) }
         var errors: [FieldError] = []
-        if !(2011...2100).contains(year) { errors.append(FieldError("year", "year_invalid")) }
+        if !ProgrammeYears.range.contains(year) { errors.append(FieldError("year", "year_invalid")) }
         let why = reason.trimmingCharacters(in: .whitespaces)
         if why.isEmpty || why.count > 500 { errors.append(FieldError("reason", "note_required")) }
         if amount.tiyn == 0 || amount.tiyn % 100 != 0 || abs(amount.tiyn) > 100_000_000_000_000 { errors.append(FieldError("amount", "limit_total_invalid")) }

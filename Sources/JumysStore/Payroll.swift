@@ -122,11 +122,11 @@ public struct Payroll: Sendable {
 
     struct CorrectionSnapshot: Encodable, Sendable { let month: String; let placement_id: Int; let line_no: Int; let paid: String; let due: String; let difference: String; let reason: String }
 
+    private struct Count: Decodable { let n: Int }
+
     /// Re-computes a month already paid, from the placements as they are now (an amended wage or end date, a
     /// parameter corrected) and adds a correction line with the difference for each placement that changed —
     /// never an edit of a line. Placements whose amount is unchanged get nothing; a second run adds nothing.
-    private struct Count: Decodable { let n: Int }
-
     public func correct(month: Month, placement only: Int? = nil, reason: String, env: RulesEnvironment, by actor: Actor, batchSize: Int = 1000) async throws -> [Correction] {
         let why = reason.trimmingCharacters(in: .whitespaces)
         guard !why.isEmpty, why.count <= 500 else { throw FieldErrors(errors: [FieldError("reason", "note_required")]) }

@@ -101,14 +101,15 @@ struct CaseworkRoutes: RouteCollection {
                                categories: cats, consent: f["consent"] == "true")
         do {
             // The online application the form was started from is still waiting, and in the user's territory.
+            var online: PortalStore.OnlineRow? = nil
             if let oid = onlineID, !errors.contains(where: { $0.field == "online_id" }) {
-                let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope)
-                if o == nil || o?.processed_on != nil { errors.append(FieldError("online_id", "online_unknown")) }
+                online = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope)
+                if online == nil || online?.processed_on != nil { errors.append(FieldError("online_id", "online_unknown")) }
             }
             if !errors.isEmpty { throw FieldErrors(errors: errors) }
             let id = try await Self.cases(req).register(reg, by: user)
             // An online application taken into the file becomes the application for the measure the person asked for.
-            if let oid = onlineID, let o = try await PortalStore(store: req.jumys.store).online(oid, scope: user.scope), o.processed_on == nil {
+            if let oid = onlineID, online != nil {
                 // The person was just registered from it; an application that cannot be made now leaves it pending.
                 _ = try? await PortalStore(store: req.jumys.store).takeIntoFile(oid, person: id, env: try await req.jumys.rules.current(), by: user)
             }

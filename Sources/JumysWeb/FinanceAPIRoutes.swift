@@ -33,7 +33,7 @@ struct FinanceAPIRoutes: RouteCollection {
 
     static func year(_ req: Request) throws -> Int {
         guard let y = try? req.query.get(String.self, at: "year") else { return req.jumys.store.today().year }
-        guard let v = Int(y), (2011...2100).contains(v) else { throw L.bad("year", "year_invalid") }
+        guard let v = Int(y), ProgrammeYears.range.contains(v) else { throw L.bad("year", "year_invalid") }
         return v
     }
 

@@ -20,7 +20,7 @@ struct IndicatorRoutes: RouteCollection {
     @Sendable func page(req: Request) async throws -> Response {
         _ = try req.requireUser()
         let ctx = PageContext(req)
-        let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? req.jumys.store.today().year
+        let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { ProgrammeYears.range.contains($0) ? $0 : nil } ?? req.jumys.store.today().year
         let names = try await ProjectRoutes.Names.load(req, ctx.lang)
         // The nation, or one region (`?region=KZ-35`): the figures are public statistics of the programme.
         let region = (try? req.query.get(String.self, at: "region")).flatMap { RegionCode($0)?.iso }.flatMap { names.regions[$0] == nil ? nil : $0 }

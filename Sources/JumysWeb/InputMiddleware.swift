@@ -20,8 +20,10 @@ struct InputMiddleware: AsyncMiddleware {
                 if let b = body {
                     let bytes = Array(b.readableBytesView)
                     guard let text = String(validating: bytes, as: UTF8.self), Self.clean(text) else { throw Abort(.badRequest, reason: Self.reason) }
-                    if form && !Self.cleanForm(text) { throw Abort(.badRequest, reason: Self.reason) }
-                    if form, let long = Self.overlong(text) { throw FieldErrorsAbort(errors: FieldErrors(errors: [FieldError(long, "too_long", ["max": String(TextLimit.characters)])])) }
+                    if form {
+                        guard let pairs = Self.formPairs(text) else { throw Abort(.badRequest, reason: Self.reason) }
+                        if let long = Self.overlong(pairs) { throw FieldErrorsAbort(errors: FieldErrors(errors: [FieldError(long, "too_long", ["max": String(TextLimit.characters)])])) }
+                    }
                     if json && text.contains(Self.jsonControlEscape) { throw Abort(.badRequest, reason: Self.reason) }
                 }
             }
@@ -35,28 +37,30 @@ struct InputMiddleware: AsyncMiddleware {
     }
 
     /// Every key and value of `a=b&c=d` percent-decodes to clean UTF-8.
-    static func cleanForm(_ s: String) -> Bool {
+    static func cleanForm(_ s: String) -> Bool { formPairs(s) != nil }
+
+    /// The decoded keys and values of `a=b&c=d`, or nil when one does not percent-decode to clean UTF-8.
+    static func formPairs(_ s: String) -> [(key: String, value: String)]? {
+        var out: [(key: String, value: String)] = []
         for pair in s.split(separator: "&") {
+            var parts: [String] = []
             for part in pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false) {
-                guard let d = String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, clean(d) else { return false }
+                guard let d = String(part).replacingOccurrences(of: "+", with: " ").removingPercentEncoding, clean(d) else { return nil }
+                parts.append(d)
             }
+            out.append((parts.first ?? "", parts.count > 1 ? parts[1] : ""))
         }
-        return true
+        return out
     }
 
     /// Fields that take a pasted table (a line per occupation), whose handlers count the lines instead.
     static let tableFields: Set<String> = ["lines", "forecast", "created"]
 
     /// The first field of a form whose value is longer than any field takes (`TextLimit`), if any.
-    static func overlong(_ s: String) -> String? {
-        for pair in s.split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            // Percent-escapes take up to three bytes per byte and UTF-8 up to four bytes per character: short enough
-            // raw text is short enough decoded.
-            guard kv.count == 2, kv[1].utf8.count > TextLimit.characters else { continue }
-            let key = String(kv[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+    static func overlong(_ pairs: [(key: String, value: String)]) -> String? {
+        for (key, value) in pairs where value.utf8.count > TextLimit.characters && value.count > TextLimit.characters {
             let name = key.hasSuffix("[]") ? String(key.dropLast(2)) : key
-            if !tableFields.contains(name), (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "").count > TextLimit.characters { return name }
+            if !tableFields.contains(name) { return name }
         }
         return nil
     }

@@ -241,7 +241,7 @@ struct LabourAPIRoutes: RouteCollection {
 
     @Sendable func needs(req: Request) async throws -> Response {
         let user = try req.requireUser()
-        guard let year = req.parameters.get("year", as: Int.self), (2011...2100).contains(year) else { throw Abort(.notFound) }
+        guard let year = req.parameters.get("year", as: Int.self), ProgrammeYears.range.contains(year) else { throw Abort(.notFound) }
         let store = NeedsStore(store: req.jumys.store)
         let today = req.jumys.store.today()
         let region: String? = { if case .region(let r) = user.scope { return r.iso }; return nil }()

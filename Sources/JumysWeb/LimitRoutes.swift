@@ -27,7 +27,7 @@ struct LimitRoutes: RouteCollection {
     static func tenge(_ t: Int64?) -> String { ProjectRoutes.tenge(t) }
 
     static func year(_ req: Request) -> Int {
-        (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? req.jumys.store.today().year
+        (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { ProgrammeYears.range.contains($0) ? $0 : nil } ?? req.jumys.store.today().year
     }
     static func direction(_ s: String?) -> FundingDirection? { s.flatMap(FundingDirection.init(rawValue:)) }
 
@@ -152,7 +152,7 @@ struct LimitRoutes: RouteCollection {
             guard Self.direction(f["direction"]) != nil else { throw FieldErrors(errors: [FieldError("direction", "choose_from_list")]) }
             try await Self.store(req).propose(year: year, direction: d, total: total, period: f["period"] ?? "", by: user)
             return req.redirect(to: "/limits?year=\(year)&direction=\(d.rawValue)", redirectType: .normal)
-        }, onErrors: { try await render(req, year: (2011...2100).contains(year) ? year : Self.year(req), direction: d, values: f, errors: $0, status: .unprocessableEntity) })
+        }, onErrors: { try await render(req, year: ProgrammeYears.range.contains(year) ? year : Self.year(req), direction: d, values: f, errors: $0, status: .unprocessableEntity) })
     }
 
     @Sendable func approve(req: Request) async throws -> Response {
@@ -184,7 +184,7 @@ struct LimitRoutes: RouteCollection {
             }
             try await Self.store(req).proposeChange(year: year, kind: kind, from: from, to: LimitStore.Place(toDir, toRegion), amount: amount, reason: f["reason"] ?? "", by: user)
             return req.redirect(to: "/limits?year=\(year)&direction=\(toDir.rawValue)", redirectType: .normal)
-        }, onErrors: { try await render(req, year: (2011...2100).contains(year) ? year : Self.year(req), direction: Self.direction(f["to_direction"]) ?? .roadmapProjects,
+        }, onErrors: { try await render(req, year: ProgrammeYears.range.contains(year) ? year : Self.year(req), direction: Self.direction(f["to_direction"]) ?? .roadmapProjects,
                                         values: f.merging(["year": String(year)]) { a, _ in a }, errors: $0, status: .unprocessableEntity) })
     }
 

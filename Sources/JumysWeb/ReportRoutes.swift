@@ -40,7 +40,7 @@ struct ReportRoutes: RouteCollection {
         let user = try req.requireUser()
         let ctx = PageContext(req)
         let today = req.jumys.store.today()
-        let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { (2011...2100).contains($0) ? $0 : nil } ?? today.year
+        let year = (try? req.query.get(String.self, at: "year")).flatMap { Int($0) }.flatMap { ProgrammeYears.range.contains($0) ? $0 : nil } ?? today.year
         let regions = try await Self.store(req).regions(of: user)
         let lines = try await Self.store(req).calendar(year: year, regions: regions, lender: Self.lender(user), env: try await req.jumys.rules.current(), today: today)
             .sorted { ($0.due, $0.region, $0.report.rawValue, $0.filer.key) > ($1.due, $1.region, $1.report.rawValue, $1.filer.key) }
