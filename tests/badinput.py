@@ -186,7 +186,7 @@ def classify(name, value="", tag="input", typ="text", options=None):
         return "email"
     if re.search(r"(percent|rate|area|share)", n) or n.startswith("lf_"):
         return "decimal"
-    if re.search(r"(amount|wage|cost|total|penalty|price|sum)", n):
+    if re.search(r"(amount|wage|cost|total|penalty|price|(^|_)sum(_|$))", n):  # not plan_summary
         return "money"
     if n.endswith("_id") or n == "id":
         return "ref"
@@ -1005,6 +1005,16 @@ VALID_BY_FORM = [
     (r"^/people/\{id\}/business$", {"settlement": "Абай", "place": "city"}),
     (r"^/payroll/correct$", {"placement_id": lambda: str(FX.get("placement") or ""), "month": lambda: MONTH}),
     (r"^/housing/\{id\}/allocate$", {"person_id": lambda: str(FX.get("p_relocation") or "")}),
+    # The late part's project and business application (their pipelines' later steps).
+    (r"^/projects/\{id\}/steps/(approve_regional|amend)$", {"referral_quota": "15"}),
+    (r"^/projects/\{id\}/steps/amend$", {"ends_on": lambda: days(300), "jobs_created": "22"}),
+    (r"^/business/\{id\}/training$", {"starts_on": lambda: TODAY.isoformat(), "ends_on": lambda: days(20)}),
+    (r"^/business/\{id\}/plan$", {"plan_summary": "Пекарня: помещение, печь, два работника"}),
+    (r"^/business/\{id\}/support$", {"support_from": lambda: TODAY.isoformat(), "support_to": lambda: days(300)}),
+    (r"^/business/\{id\}/infrastructure$", {"infra_description": "Подвод газа", "infra_cost": "3000000", "infra_design_cost": "300000",
+                                             "infra_contract_number": "ДГ-1", "infra_contract_on": lambda: TODAY.isoformat()}),
+    (r"^/business/\{id\}/loan$", {"loan_decision": "approved", "loan_amount": "2000000", "loan_term_months": "36", "loan_grace_months": "6",
+                                   "loan_reason": "", "loan_decided_on": lambda: TODAY.isoformat()}),
 ]
 # Fields a form may leave empty (an empty value accepted there is no failure).
 OPTIONAL = {"middle_name", "settlement", "phone", "email", "education", "occupation_isco", "to_date", "requirements", "note", "ends_on",
@@ -1015,7 +1025,8 @@ OPTIONAL = {"middle_name", "settlement", "phone", "email", "education", "occupat
             "in_housing_savings", "region_iso", "slot", "seasonal", "decided_on", "cofinancing_id", "excess_paid_by", "rural_akim",
             "business_authority", "requested_on", "refusal_text", "position", "q", "categories[]", "district_id", "placement_id",
             "decision", "lender_id", "co_employer_id", "description", "reason", "lived_since", "issued_on", "transferred_on", "grace_months",
-            "period", "referral_quota", "final_cost", "date", "display_name", "purpose_text", "website", "online_id", "organisation_id"}
+            "period", "referral_quota", "final_cost", "date", "display_name", "purpose_text", "website", "online_id", "organisation_id",
+            "loan_grace_months", "infra_design_cost", "loan_reason", "loan_decided_on"}
 # Values made anew for every request (they must be unique: a refused request must not be refused only as a duplicate).
 FRESH = {"iin", "login", "borrower_id"}
 FX = {}
@@ -2094,7 +2105,7 @@ def fuzz_signin(tok):
 # decision), an online application of a person already registered (taking it into the file). Their records are
 # moved on here, after every other part, because moving them changes what the other parts' baselines rely on.
 
-def fuzz_late(web, tok, forms):
+def fuzz_late(web, tok, forms, doc):
     found = []
     for login in ("working-group", "interagency", "ministry.officer", "coordinator.KZ-35", "admin", "akimat.KZ-35", "caseworker.KZ-71"):
         if login not in web:
@@ -2124,7 +2135,7 @@ def fuzz_late(web, tok, forms):
             r = web[login].post(f["action"], urllib.parse.urlencode({**dict(baseline(f)), **t, "_csrf": web[login].csrf}).encode())
             if r.status in (200, 303) and 'class="error-summary"' not in r.text:
                 return
-        NOTES.append(f"late forms: the baseline of {pattern(f['action'])} was refused; its refusals may be for another reason")
+        NOTES.append(f"late forms: the baseline of {pattern(f['action'])} was refused ({r.status} {page_message(r)[:160]}); its refusals may be for another reason")
 
     # The contractor's report for last month on project 1, awaiting the akimat's check (accept, or give back).
     api_ok(tok["contractor.kz-35"], "POST", "/api/v1/projects/1/reports", {"month": LAST_MONTH, "work_done_percent": "10", "work_done_amount": "1000000",
@@ -2190,7 +2201,116 @@ def fuzz_late(web, tok, forms):
             fuzz("caseworker.KZ-71", f)
     else:
         NOTES.append("late forms: no online application of a registered person")
+    late_projects(web, tok, doc, forms_on, fuzz)
+    late_business(web, tok, forms_on, fuzz)
     return found
+
+
+def late_projects(web, tok, doc, forms_on, fuzz):
+    """The project pipeline after the regional decision (E2), on three new projects of one programme and year (so that
+    one can replace another). At each state the step's form and the API's projectStep with that step's fields are
+    fuzzed; the form's baseline, sent last, takes the step. The steps fuzzed elsewhere (propose, approve_regional,
+    reject_regional, complete) are taken through the API here."""
+    for login in ("coordinator.KZ-35", "commission.KZ-35", "working-group"):
+        if login not in tok:
+            tok[login] = Session(login).api_token()
+        if login not in web:
+            web[login] = Session(login).sign_in()
+    made = [api_ok(tok["akimat.KZ-35"], "POST", "/api/v1/projects", project_body(), what=f"pipeline project {n}") for n in range(3)]
+    if not all(made):
+        NOTES.append("late forms: the pipeline's projects were not made")
+        return
+    a, b, c = (p["id"] for p in made)
+
+    def take(login, pid, step, **extra):
+        return api_ok(tok[login], "POST", f"/api/v1/projects/{pid}/steps", {"step": step, "on": TODAY.isoformat(), **extra}, what=f"project {pid}: {step}")
+
+    def state(pid):
+        return DB.value(f"SELECT state FROM projects WHERE id = {pid}")
+
+    def step(login, pid, name, api_extra=None, expect=None, choose=None):
+        """Fuzzes the API's step and the page's form, whose baseline then takes the step; checks the state it led to."""
+        DB.last = None  # the steps taken since the last snapshot were fixtures
+        commission = login in ("commission.KZ-35", "working-group", "interagency")
+        body = {"step": name, "note": "Тест", "on": TODAY.isoformat(), **({"decision": "Протокол №1"} if commission else {}), **(api_extra or {})}
+        fuzz_api(tok, doc, ("projectStep", name, login, f"/api/v1/projects/{pid}/steps", lambda: dict(body)))
+        for f in forms_on(login, f"/projects/{pid}", rf"/projects/{pid}/steps/{name}$"):
+            fuzz(login, f, choose=choose)
+        if expect and state(pid) != expect:
+            NOTES.append(f"late forms: project {pid} is {state(pid)} after {name}, not {expect}")
+
+    for pid in (a, b, c):
+        take("akimat.KZ-35", pid, "propose")
+    # The coordinator gives project a back to the akimat (it is proposed again), then compiles it; b and c compiled.
+    step("coordinator.KZ-35", a, "return", expect="draft")
+    take("akimat.KZ-35", a, "propose")
+    step("coordinator.KZ-35", a, "compile", expect="compiled")
+    for pid in (a, b, c):
+        if pid != a:
+            take("coordinator.KZ-35", pid, "compile")
+        take("commission.KZ-35", pid, "approve_regional", referral_quota=15, decision="Протокол №1")
+    # The ministry consolidates the regions' lists.
+    step("ministry.officer", a, "consolidate", expect="consolidated")
+    for pid in (b, c):
+        take("ministry.officer", pid, "consolidate")
+    # The working group replaces a by b (b is selected in its place) and selects c.
+    step("working-group", a, "replace", api_extra={"replacement_id": b}, expect="replaced", choose="replacement_id")
+    step("working-group", c, "select", expect="selected")
+    # The interagency commission adds the replaced a back, amends c and approves it, and removes b.
+    step("interagency", a, "add", expect="approved")
+    step("interagency", c, "amend", api_extra={"jobs_created": 22, "referral_quota": 15, "ends_on": days(300)}, expect="selected")
+    step("interagency", c, "approve", expect="approved")
+    step("interagency", b, "remove", expect="removed")
+    # The akimat names c's contractor (required before the works start).
+    submit_found(web["akimat.KZ-35"], f"/projects/{c}", r"/parties$", {"contractor_id": "87", "contractor_jobs": "10", **{f"sub_{n}{j}": "" for n in (1, 2, 3) for j in ("", "_jobs")}},
+                 what="project contractor")
+    # The akimat starts the works on c.
+    step("akimat.KZ-35", c, "start", expect="in_works")
+
+
+def late_business(web, tok, forms_on, fuzz):
+    """A business application (C1) after its conclusions: the notification, training, attendance, the plan, the
+    lender's decision, support, visits and infrastructure, each form fuzzed in the state that shows it."""
+    cw35 = tok["caseworker.KZ-35"]
+    w35 = web["caseworker.KZ-35"]
+    p = api_ok(cw35, "POST", "/api/v1/persons", person_body(district=21, birth="000315", century="5"), what="person for a business application")
+    if not p:
+        return
+    w35.get(f"/people/{p['id']}/business/new")
+    loc = form_ok(w35, f"/people/{p['id']}/business", {"start_or_expand": "start", "settlement": "Абай", "place": "rural", "idea": "Пекарня", "sector": "processing",
+                                                       "amount_asked": "2000000", "needs_infrastructure": "true", "lender_id": "81", "submitted_on": TODAY.isoformat()},
+                  what="business application with infrastructure")
+    m = loc and re.search(r"/business/(\d+)", loc)
+    if not m:
+        return
+    bid = m.group(1)
+    page = f"/business/{bid}"
+    submit_found(w35, page, r"/conclusions$", {"requested_on": TODAY.isoformat()}, what="conclusions asked for")
+    # Every addressee answers yes (whoever holds the organisation the request went to).
+    for rid, login in DB.rows(f"SELECT c.id, MIN(u.login) FROM conclusion_requests c JOIN users u ON u.organisation_id = c.organisation_id "
+                              f"WHERE c.application_id = {bid} AND c.answered_on IS NULL GROUP BY c.id") or []:
+        s = web.get(login) or Session(login).sign_in()
+        web[login] = s
+        s.get(f"/conclusions/{rid}")
+        form_ok(s, f"/conclusions/{rid}/answer", {"positive": "true", "reason": "", "answered_on": ""}, what=f"conclusion {rid} answered by {login}")
+    for action, extra in (("include", {}), ("sign_contract", {"contract": {"starts_on": TODAY.isoformat(), "ends_on": days(365)}})):
+        api_ok(cw35, "POST", f"/api/v1/applications/{bid}/transitions", {"action": action, **extra}, what=f"business application {action}")
+    # Notification, training (attendance, then completion), plan: each form's baseline, sent last, takes the step.
+    for action in ("notified", "training", "attendance", "training_complete", "plan"):
+        for f in forms_on("caseworker.KZ-35", page, rf"/business/{bid}/{action}$"):
+            fuzz("caseworker.KZ-35", f)
+    # The lender's decision on the loan, on its request's page.
+    lrid = DB.value(f"SELECT id FROM conclusion_requests WHERE application_id = {bid} AND body = 'lender'")
+    lender = lrid and DB.value(f"SELECT MIN(u.login) FROM conclusion_requests c JOIN users u ON u.organisation_id = c.organisation_id WHERE c.id = {lrid}")
+    if lender and lender != "None":
+        web.setdefault(lender, Session(lender).sign_in())
+        for f in forms_on(lender, f"/conclusions/{lrid}", rf"/business/{bid}/loan$"):
+            fuzz(lender, f)
+    else:
+        NOTES.append("late forms: the business application has no lender's request")
+    for action in ("support", "visits", "infrastructure"):
+        for f in forms_on("caseworker.KZ-35", page, rf"/business/{bid}/{action}$"):
+            fuzz("caseworker.KZ-35", f)
 
 
 def report_and_exit(why=None):
@@ -2287,7 +2407,7 @@ def main():
     if want("late"):
         t0, n0 = time.time(), sum(t.sent for t in TARGETS)
         DB.last = None
-        found = fuzz_late(web, tok, forms)
+        found = fuzz_late(web, tok, forms, doc)
         print(f"late forms: {len(found)} forms, {sum(t.sent for t in TARGETS) - n0} bad requests ({time.time() - t0:.0f} s)", flush=True)
     if not alive():
         NOTES.append("the server is not answering at the end")

@@ -436,7 +436,7 @@ public struct BusinessStore: Sendable {
             if number.isEmpty || number.count > 100 { e.append(FieldError("infra_contract_number", "required")) }
             if cost.tiyn <= 0 { e.append(FieldError("infra_cost", "amount_invalid")) }
             else if cost > capMoney { e.append(FieldError("infra_cost", "infrastructure_over_cap", ["max": capMoney.decimalString])) }
-            if designCost.tiyn < 0 { e.append(FieldError("infra_design_cost", "amount_invalid")) }
+            if designCost.tiyn < 0 || designCost.tiyn > AmountLimit.infrastructureDesign { e.append(FieldError("infra_design_cost", "amount_invalid")) }
             return e
         }, update: { $0.set("infra_description", to: SQLBind(text)).set("infra_cost", to: SQLBind(cost.tiyn)).set("infra_design_cost", to: SQLBind(designCost.tiyn))
             .set("infra_contract_number", to: SQLBind(number)).set("infra_contract_on", to: SQLBind(contractOn.iso)) },

@@ -37,6 +37,9 @@ public enum AmountLimit {
     public static let course: Int64 = 10_000_000_000
     /// A project's cost: 10 trillion tenge (the bound of the project's cost fields).
     public static let project: Int64 = 1_000_000_000_000_000
+    /// The design documents and expertise of one participant's engineering infrastructure (C2 caps the works at 3 million
+    /// tenge without them; the rule names no cap for them): 100 million tenge.
+    public static let infrastructureDesign: Int64 = 10_000_000_000
 }
 
 /// What a caseworker enters to register a person.

@@ -206,7 +206,7 @@ public struct ProjectStore: Sendable {
         if i.objectType == nil { errors.append(FieldError("object_type", "choose_from_list")) }
         if i.workType == nil { errors.append(FieldError("work_type", "choose_from_list")) }
         for (f, m) in [("cost_national_fund", i.nationalFund), ("cost_republican", i.republican), ("cost_local", i.localBudget), ("cost_cofinancing", i.cofinancing)]
-            where m.tiyn < 0 || m.tiyn > 1_000_000_000_000_000 { errors.append(FieldError(f, "amount_invalid")) }
+            where m.tiyn < 0 || m.tiyn > AmountLimit.project { errors.append(FieldError(f, "amount_invalid")) }
         if i.total.tiyn <= 0 { errors.append(FieldError("cost_republican", "project_cost_required")) }
         if let d = i.domesticCost, d.tiyn < 0 || d > i.total { errors.append(FieldError("domestic_cost", "project_domestic_cost")) }
         if i.startsOn == nil { errors.append(FieldError("starts_on", "date_invalid")) }
@@ -403,7 +403,9 @@ public struct ProjectStore: Sendable {
             if !(1...1_000_000).contains(jobs) { errors.append(FieldError("jobs_created", "project_jobs_invalid")) }
             if !(0...1_000_000).contains(perm) { errors.append(FieldError("permanent_jobs", "project_jobs_invalid")) }
             let republican = input.republican ?? Money(tiyn: p.cost_republican), fund = input.nationalFund ?? Money(tiyn: p.cost_national_fund)
-            if republican.tiyn < 0 || fund.tiyn < 0 { errors.append(FieldError("cost_republican", "amount_invalid")) }
+            for (f, m) in [("cost_republican", republican), ("cost_national_fund", fund)] where m.tiyn < 0 || m.tiyn > AmountLimit.project {
+                errors.append(FieldError(f, "amount_invalid"))
+            }
             let total = p.cost_total - p.cost_republican - p.cost_national_fund + republican.tiyn + fund.tiyn
             if total <= 0 { errors.append(FieldError("cost_republican", "project_cost_required")) }
             if let e = input.endsOn, e < (CivilDate(iso: p.starts_on) ?? e) { errors.append(FieldError("ends_on", "end_before_start")) }

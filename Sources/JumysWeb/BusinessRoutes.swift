@@ -181,7 +181,7 @@ struct BusinessRoutes: RouteCollection {
             !decided ? .p(.class("empty"), .text(ctx.t("business.notification.after_decision"))) : .group(
                 .p(.a(.href("/business/\(id)/notification/kk"), .text(ctx.t("print.kk"))), .text(" · "), .a(.href("/business/\(id)/notification/ru"), .text(ctx.t("print.ru")))),
                 !(canAct && b.notified_on == nil) ? .empty : .form(.method(.post), .action("/business/\(id)/notified"), .class("inline-form"), ctx.csrfField(),
-                    k.text("sent_on", ctx.t("business.sent_on"), hint: "YYYY-MM-DD"),
+                    k.text("sent_on", ctx.t("business.sent_on"), hint: ctx.t("register.optional") + " · YYYY-MM-DD"),
                     .button(.type(.submit), .class("button secondary"), .text(ctx.t("business.record_sent"))))),
 
             .h2(.id("training"), .text(ctx.t("business.training"))),
@@ -197,13 +197,13 @@ struct BusinessRoutes: RouteCollection {
                         k.select("present", ctx.t("business.attendance.mark"), options: [("true", ctx.t("business.attendance.present")), ("false", ctx.t("business.attendance.absent"))], blank: false),
                         .button(.type(.submit), .class("button secondary"), .text(ctx.t("business.attendance.record")))),
                     .form(.method(.post), .action("/business/\(id)/training_complete"), .class("inline-form"), ctx.csrfField(),
-                        k.text("completed_on", ctx.t("training.outcome_on"), hint: "YYYY-MM-DD"),
+                        k.text("completed_on", ctx.t("training.outcome_on"), hint: ctx.t("register.optional") + " · YYYY-MM-DD"),
                         .button(.type(.submit), .class("button secondary"), .text(ctx.t("training.complete")))))),
 
             .h2(.id("plan"), .text(ctx.t("business.plan"))),
             .p(.text(b.plan_submitted_on.map { ctx.t("business.plan.submitted", ["date": $0]) + ": " + (b.plan_summary ?? "") } ?? ctx.t("business.plan.none"))),
             !(canAct && running && b.plan_submitted_on == nil) ? .empty : .form(.method(.post), .action("/business/\(id)/plan"), .class("panel"), ctx.csrfField(),
-                k.text("plan_on", ctx.t("business.plan.date"), hint: "YYYY-MM-DD"), k.textarea("plan_summary", ctx.t("business.plan.summary"), rows: 3),
+                k.text("plan_on", ctx.t("business.plan.date"), hint: ctx.t("register.optional") + " · YYYY-MM-DD"), k.textarea("plan_summary", ctx.t("business.plan.summary"), rows: 3),
                 .button(.type(.submit), .class("button secondary"), .text(ctx.t("business.plan.record")))),
 
             .h2(.id("loan"), .text(ctx.t("business.loan"))),
@@ -231,7 +231,7 @@ struct BusinessRoutes: RouteCollection {
                 !(canAct && b.infra_contract_number == nil) ? .empty : .form(.method(.post), .action("/business/\(id)/infrastructure"), .class("panel"), ctx.csrfField(),
                     k.textarea("infra_description", ctx.t("business.infrastructure.description"), rows: 3),
                     k.text("infra_cost", ctx.t("business.infrastructure.cost"), hint: ctx.t("business.infrastructure.cost.hint")),
-                    k.text("infra_design_cost", ctx.t("business.infrastructure.design_cost")),
+                    k.text("infra_design_cost", ctx.t("business.infrastructure.design_cost"), hint: ctx.t("register.optional")),
                     k.text("infra_contract_number", ctx.t("business.infrastructure.number")),
                     k.text("infra_contract_on", ctx.t("business.infrastructure.date"), hint: "YYYY-MM-DD"),
                     .button(.type(.submit), .class("button secondary"), .text(ctx.t("business.infrastructure.record")))))
@@ -268,7 +268,7 @@ struct BusinessRoutes: RouteCollection {
             case "training_complete": try await store.completeTraining(application: id, on: try date("completed_on", optional: true), by: user)
             case "plan": try await store.submitPlan(application: id, on: try date("plan_on", optional: true), summary: f["plan_summary"] ?? "", by: user)
             case "support": try await store.startSupport(application: id, from: try date("support_from"), to: try date("support_to"), env: env, by: user)
-            case "visits": try await store.addVisit(application: id, on: try date("visited_on", optional: true), note: f["note"] ?? "", env: env, by: user)
+            case "visits": try await store.addVisit(application: id, on: try date("visited_on"), note: f["note"] ?? "", env: env, by: user)
             case "infrastructure":
                 guard let cost = Self.money(f["infra_cost"]) else { throw FieldErrors(errors: [FieldError("infra_cost", "amount_invalid")]) }
                 let designText = (f["infra_design_cost"] ?? "").trimmingCharacters(in: .whitespaces)
@@ -298,8 +298,26 @@ struct BusinessRoutes: RouteCollection {
         guard f["loan_decision"] == "approved" || f["loan_decision"] == "refused" else { throw FieldErrors(errors: [FieldError("loan_decision", "choose_from_list")]) }
         let on = (f["loan_decided_on"] ?? "").trimmingCharacters(in: .whitespaces)
         guard let date = on.isEmpty ? CaseStore(store: req.jumys.store).today() : CivilDate(iso: on) else { throw FieldErrors(errors: [FieldError("loan_decided_on", "date_invalid")]) }
-        try await Self.store(req).recordLoanDecision(application: id, approved: approved, amount: Self.money(f["loan_amount"]), termMonths: LabourMarketRoutes.int(f["loan_term_months"]),
-                                                     graceMonths: LabourMarketRoutes.int(f["loan_grace_months"]) ?? 0, reason: f["loan_reason"] ?? "", on: date, env: env, by: user)
+        // An approval's amount, term and grace period: each entered (grace may be left empty for none) and each a number, or
+        // refused by name; a value that is not a number is not read as nothing.
+        var errors: [FieldError] = []
+        func number(_ name: String, optional: Bool) -> Int? {
+            let text = (f[name] ?? "").trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { if !optional { errors.append(FieldError(name, "number_invalid")) }; return optional ? 0 : nil }
+            guard let n = LabourMarketRoutes.int(text), n >= 0 else { errors.append(FieldError(name, "number_invalid")); return nil }
+            return n
+        }
+        let amountText = (f["loan_amount"] ?? "").trimmingCharacters(in: .whitespaces)
+        var amount: Money? = nil, term: Int? = nil, grace: Int? = nil
+        if approved {
+            amount = Self.money(amountText)
+            if amount == nil { errors.append(FieldError("loan_amount", "amount_invalid")) }
+            term = number("loan_term_months", optional: false)
+            grace = number("loan_grace_months", optional: true)
+        }
+        guard errors.isEmpty else { throw FieldErrors(errors: errors) }
+        try await Self.store(req).recordLoanDecision(application: id, approved: approved, amount: amount, termMonths: term,
+                                                     graceMonths: grace ?? 0, reason: f["loan_reason"] ?? "", on: date, env: env, by: user)
         return req.redirect(to: "/conclusions/\(try await loanRequestID(req, id))", redirectType: .normal)
     }
 
@@ -398,7 +416,7 @@ struct BusinessRoutes: RouteCollection {
                          ?? ctx.t(b.plan_submitted_on == nil ? "business.loan.waiting_plan" : "business.loan.none"))),
                 !loanOpen ? .empty : .form(.method(.post), .action("/business/\(b.application_id)/loan"), .class("panel"), ctx.csrfField(),
                     k.radios("loan_decision", ctx.t("business.loan.decision"), options: [("approved", ctx.t("business.loan.approve")), ("refused", ctx.t("business.loan.refuse"))]),
-                    k.text("loan_amount", ctx.t("business.loan.amount")), k.text("loan_term_months", ctx.t("business.loan.term")), k.text("loan_grace_months", ctx.t("business.loan.grace")),
+                    k.text("loan_amount", ctx.t("business.loan.amount")), k.text("loan_term_months", ctx.t("business.loan.term")), k.text("loan_grace_months", ctx.t("business.loan.grace"), hint: ctx.t("register.optional")),
                     k.text("loan_reason", ctx.t("conclusion.reason"), hint: ctx.t("register.optional")),
                     k.text("loan_decided_on", ctx.t("business.loan.date"), hint: ctx.t("register.optional") + " · YYYY-MM-DD"),
                     .button(.type(.submit), .class("button"), .text(ctx.t("business.loan.record")))))

@@ -104,6 +104,9 @@ import Testing
             // Infrastructure: the cost without design documents is checked against 3,000,000 per participant.
             #expect(await codes { try await business.recordInfrastructure(application: app, description: "Электр желісі", cost: Money(tenge: 3_000_001), designCost: Money(tenge: 400_000),
                                                                           contractNumber: "И-1", contractOn: today, env: f.env, by: cw) } == ["infrastructure_over_cap"])
+            // The design documents are outside the cap, but not unbounded (AmountLimit.infrastructureDesign).
+            #expect(await codes { try await business.recordInfrastructure(application: app, description: "Электр желісі", cost: Money(tenge: 3_000_000), designCost: Money(tenge: 100_000_001),
+                                                                          contractNumber: "И-1", contractOn: today, env: f.env, by: cw) } == ["amount_invalid"])
             try await business.recordInfrastructure(application: app, description: "Электр желісі", cost: Money(tenge: 3_000_000), designCost: Money(tenge: 400_000), contractNumber: "И-1", contractOn: today, env: f.env, by: cw)
             // Everything is audited and the chain still verifies.
             if case .broken(let seq, let reason) = try await AuditLog.verify(f.store.sql) { Issue.record("audit broken at \(seq): \(reason)") }

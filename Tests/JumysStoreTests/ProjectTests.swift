@@ -110,6 +110,13 @@ import Testing
             try await projects.act(other, .amend, StepInput(decision: "МВК №3", jobsCreated: 11), env: f.env, by: iac)
             #expect(try await projects.project(other, for: admin)?.referral_quota == 5)
             #expect(await codes { try await projects.act(other, .amend, StepInput(decision: "МВК №3", referralQuota: 2), env: f.env, by: iac) } == ["project_quota_range"])
+            // An amended cost is bounded as a new project's is, each field by its own name.
+            do {
+                try await projects.act(other, .amend, StepInput(decision: "МВК №3", republican: Money(tiyn: AmountLimit.project + 1), nationalFund: Money(tiyn: -1)), env: f.env, by: iac)
+                Issue.record("an amended cost out of bounds was taken")
+            } catch let e as FieldErrors {
+                #expect(e.errors.map { "\($0.field):\($0.code)" } == ["cost_republican:amount_invalid", "cost_national_fund:amount_invalid"])
+            }
             // The administrator is no body of the pipeline.
             #expect(await codes { try await projects.act(other, .start, StepInput(), env: f.env, by: admin) } == ["refused:true"])
             #expect(await codes { try await projects.act(other, .start, StepInput(), env: f.env, by: akimat) } == ["project_contractor_required"])
