@@ -146,19 +146,27 @@ public final class Store: Sendable {
     /// of its time in them. Both settings belong to a connection; the pool keeps one connection per event loop for
     /// the process's life, so each loop's connection is set once here. (A connection the pool opened again later
     /// would read without them: slower, not wrong.)
-    public func tuneConnections() async throws {
+    /// `SQLITE_MMAP_MB` and `SQLITE_CACHE_MB` change the sizes (0 turns memory mapping off, as on a network file system).
+    public func tuneConnections(environment: [String: String] = ProcessInfo.processInfo.environment) async throws {
         guard !isPostgres, case .sqliteFile = location else { return }
+        func megabytes(_ name: String, default value: Int64, least: Int64) throws -> Int64 {
+            guard let text = environment[name], !text.isEmpty else { return value }
+            guard let n = Int64(text), n >= least, n <= 1 << 20 else { throw StoreError.configuration("\(name) must be a whole number of megabytes from \(least) to 1048576") }
+            return n
+        }
+        let mmapMB = try megabytes("SQLITE_MMAP_MB", default: Self.sqliteMmapMB, least: 0)
+        let cacheMB = try megabytes("SQLITE_CACHE_MB", default: Self.sqliteCacheMB, least: 1)
         for loop in eventLoopGroup.makeIterator() {
             let db = databases.database(logger: logger, on: loop)! as! any SQLDatabase
-            try await db.raw("PRAGMA mmap_size = \(unsafeRaw: String(Self.sqliteMmapBytes))").run()
-            try await db.raw("PRAGMA cache_size = -\(unsafeRaw: String(Self.sqliteCacheKiB))").run()
+            try await db.raw("PRAGMA mmap_size = \(unsafeRaw: String(mmapMB * 1_048_576))").run()
+            try await db.raw("PRAGMA cache_size = -\(unsafeRaw: String(cacheMB * 1024))").run()
         }
     }
 
     /// At most SQLite's own limit (2 GB on Linux) of the file is mapped; the rest is read as before.
-    static let sqliteMmapBytes: Int64 = 1 << 31
-    /// 64 MB of page cache per connection.
-    static let sqliteCacheKiB = 65_536
+    static let sqliteMmapMB: Int64 = 2048
+    /// Page cache per connection (SQLite's default is 2 MB).
+    static let sqliteCacheMB: Int64 = 64
 
     /// Answers whether the database can be reached (readiness).
     public func ping() async -> Bool {

@@ -62,6 +62,23 @@ let fastHash: @Sendable (String) throws -> String = { "plain:" + $0 }
         }
     }
 
+    @Test func sqliteConnectionsReadThroughMemoryMapping() async throws {
+        try await withStore { store in
+            guard !store.isPostgres else { return }
+            struct M: Decodable { let mmap_size: Int64 }
+            struct C: Decodable { let cache_size: Int64 }
+            // migrate() set every pooled connection: 2 GB asked, SQLite's own cap applies; 64 MB of cache (as -KiB).
+            #expect((try await store.sql.raw("PRAGMA mmap_size").first(decoding: M.self)?.mmap_size ?? 0) > 1_000_000_000)
+            #expect(try await store.sql.raw("PRAGMA cache_size").first(decoding: C.self)?.cache_size == -65_536)
+            try await store.tuneConnections(environment: ["SQLITE_MMAP_MB": "0", "SQLITE_CACHE_MB": "8"])
+            #expect(try await store.sql.raw("PRAGMA mmap_size").first(decoding: M.self)?.mmap_size == 0)
+            #expect(try await store.sql.raw("PRAGMA cache_size").first(decoding: C.self)?.cache_size == -8_192)
+            for bad in ["abc", "-1", "1.5", "99999999999"] {
+                await #expect(throws: StoreError.self) { try await store.tuneConnections(environment: ["SQLITE_MMAP_MB": bad]) }
+            }
+        }
+    }
+
     @Test func demoDataLoadsOnceWithValidIINsInFiveRegions() async throws {
         try await withStore { store in
             let first = try await DemoData.load(into: store, hashPassword: fastHash, persons: 400)
