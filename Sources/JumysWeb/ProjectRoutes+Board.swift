@@ -25,15 +25,17 @@ extension ProjectRoutes {
         var total = Tally()
         var groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)] = []
         var index: [String: Int] = [:]
-        for l in lines {
-            total.add(l.compliance)
-            let p = l.project
-            let key = byRegion ? p.region_iso : String(p.district_id)
+        // By index, reading the fields in place: binding each line (a project row of some thirty fields) copied it,
+        // and on the national board those copies were a third of the page's time.
+        for i in lines.indices {
+            total.add(lines[i].compliance)
+            let region = lines[i].project.region_iso, district = lines[i].project.district_id
+            let key = byRegion ? region : String(district)
             if index[key] == nil {
                 index[key] = groups.count
-                groups.append((key, names.map { byRegion ? $0.region(p.region_iso) : $0.district(p.district_id) } ?? key, p.region_iso, byRegion ? nil : p.district_id, Tally()))
+                groups.append((key, names.map { byRegion ? $0.region(region) : $0.district(district) } ?? key, region, byRegion ? nil : district, Tally()))
             }
-            groups[index[key]!].tally.add(l.compliance)
+            groups[index[key]!].tally.add(lines[i].compliance)
         }
         return (groups.sorted { $0.name < $1.name }, total)
     }
