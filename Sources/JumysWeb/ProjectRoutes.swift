@@ -43,9 +43,7 @@ struct ProjectRoutes: RouteCollection {
             // Fluent reads of some 220 records per page (a quarter of the national board's time, in reflection).
             let store = req.jumys.store
             let t = try await ReadCache.value(store, "names|territories") { try await Territories.load(store.db) }
-            let db = store.db
-            let orgs = organisations.isEmpty ? [] : try await OrganisationRecord.query(on: db).filter(\.$id ~~ Array(organisations)).all()
-            return Names(regions: t.regions, districts: t.districts, orgs: Dictionary(uniqueKeysWithValues: orgs.map { ($0.id!, $0) }), lang: lang)
+            return try await make(store.db, lang, organisations: organisations, territories: t)
         }
         struct Territories: Sendable {
             let regions: [String: RegionRecord], districts: [Int: DistrictRecord]
@@ -55,8 +53,10 @@ struct ProjectRoutes: RouteCollection {
             }
         }
         static func load(_ db: any Database, _ lang: Lang, organisations: Set<Int> = []) async throws -> Names {
+            try await make(db, lang, organisations: organisations, territories: try await Territories.load(db))
+        }
+        private static func make(_ db: any Database, _ lang: Lang, organisations: Set<Int>, territories t: Territories) async throws -> Names {
             let orgs = organisations.isEmpty ? [] : try await OrganisationRecord.query(on: db).filter(\.$id ~~ Array(organisations)).all()
-            let t = try await Territories.load(db)
             return Names(regions: t.regions, districts: t.districts, orgs: Dictionary(uniqueKeysWithValues: orgs.map { ($0.id!, $0) }), lang: lang)
         }
         func region(_ iso: String) -> String { regions[iso].map { ScopeNames.localized(kk: $0.nameKk, ru: $0.nameRu, en: $0.nameEn, lang) } ?? iso }
