@@ -1052,14 +1052,10 @@ def override(name, action_pattern):
 
 
 def value_for(name, action_pattern):
-    for rx, table in VALID_BY_FORM:
-        if re.search(rx, action_pattern):
-            if name in table:
-                v = table[name]
-                return v() if callable(v) else v
-            for k, v in table.items():
-                if k.endswith("*") and name.startswith(k[:-1]):
-                    return v() if callable(v) else v
+    """The form's own valid value for a field, else the general one."""
+    v = override(name, action_pattern)
+    if v is not None:
+        return v
     v = VALID.get(name)
     return v() if callable(v) else v
 
