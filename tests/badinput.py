@@ -2101,11 +2101,17 @@ def fuzz_signin(tok):
 # decision), an online application of a person already registered (taking it into the file). Their records are
 # moved on here, after every other part, because moving them changes what the other parts' baselines rely on.
 
+def signed_in(web, login):
+    """The login's page session, signed in on first use."""
+    if login not in web:
+        web[login] = Session(login).sign_in()
+    return web[login]
+
+
 def fuzz_late(web, tok, forms, doc):
     found = []
     for login in ("working-group", "interagency", "ministry.officer", "coordinator.KZ-35", "admin", "akimat.KZ-35", "caseworker.KZ-71"):
-        if login not in web:
-            web[login] = Session(login).sign_in()
+        signed_in(web, login)
 
     def forms_on(login, page, action_rx):
         r = web[login].get(page)
@@ -2210,8 +2216,7 @@ def late_projects(web, tok, doc, forms_on, fuzz):
     for login in ("coordinator.KZ-35", "commission.KZ-35", "working-group"):
         if login not in tok:
             tok[login] = Session(login).api_token()
-        if login not in web:
-            web[login] = Session(login).sign_in()
+        signed_in(web, login)
     made = [api_ok(tok["akimat.KZ-35"], "POST", "/api/v1/projects", project_body(), what=f"pipeline project {n}") for n in range(3)]
     if not all(made):
         NOTES.append("late forms: the pipeline's projects were not made")
@@ -2241,9 +2246,9 @@ def late_projects(web, tok, doc, forms_on, fuzz):
     step("coordinator.KZ-35", a, "return", expect="draft")
     take("akimat.KZ-35", a, "propose")
     step("coordinator.KZ-35", a, "compile", expect="compiled")
+    for pid in (b, c):
+        take("coordinator.KZ-35", pid, "compile")
     for pid in (a, b, c):
-        if pid != a:
-            take("coordinator.KZ-35", pid, "compile")
         take("commission.KZ-35", pid, "approve_regional", referral_quota=15, decision="Протокол №1")
     # The ministry consolidates the regions' lists.
     step("ministry.officer", a, "consolidate", expect="consolidated")
@@ -2285,8 +2290,7 @@ def late_business(web, tok, forms_on, fuzz):
     # Every addressee answers yes (whoever holds the organisation the request went to).
     for rid, login in DB.rows(f"SELECT c.id, MIN(u.login) FROM conclusion_requests c JOIN users u ON u.organisation_id = c.organisation_id "
                               f"WHERE c.application_id = {bid} AND c.answered_on IS NULL GROUP BY c.id") or []:
-        s = web.get(login) or Session(login).sign_in()
-        web[login] = s
+        s = signed_in(web, login)
         s.get(f"/conclusions/{rid}")
         form_ok(s, f"/conclusions/{rid}/answer", {"positive": "true", "reason": "", "answered_on": ""}, what=f"conclusion {rid} answered by {login}")
     for action, extra in (("include", {}), ("sign_contract", {"contract": {"starts_on": TODAY.isoformat(), "ends_on": days(365)}})):
@@ -2299,7 +2303,7 @@ def late_business(web, tok, forms_on, fuzz):
     lrid = DB.value(f"SELECT id FROM conclusion_requests WHERE application_id = {bid} AND body = 'lender'")
     lender = lrid and DB.value(f"SELECT MIN(u.login) FROM conclusion_requests c JOIN users u ON u.organisation_id = c.organisation_id WHERE c.id = {lrid}")
     if lender and lender != "None":
-        web.setdefault(lender, Session(lender).sign_in())
+        signed_in(web, lender)
         for f in forms_on(lender, f"/conclusions/{lrid}", rf"/business/{bid}/loan$"):
             fuzz(lender, f)
     else:

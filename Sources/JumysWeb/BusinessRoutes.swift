@@ -301,23 +301,22 @@ struct BusinessRoutes: RouteCollection {
         // An approval's amount, term and grace period: each entered (grace may be left empty for none) and each a number, or
         // refused by name; a value that is not a number is not read as nothing.
         var errors: [FieldError] = []
-        func number(_ name: String, optional: Bool) -> Int? {
+        /// A whole number of months, `empty` when the field is left empty (nil: it must be entered).
+        func months(_ name: String, empty: Int?) -> Int? {
             let text = (f[name] ?? "").trimmingCharacters(in: .whitespaces)
-            if text.isEmpty { if !optional { errors.append(FieldError(name, "number_invalid")) }; return optional ? 0 : nil }
-            guard let n = LabourMarketRoutes.int(text), n >= 0 else { errors.append(FieldError(name, "number_invalid")); return nil }
+            guard let n = text.isEmpty ? empty : LabourMarketRoutes.int(text), n >= 0 else { errors.append(FieldError(name, "number_invalid")); return nil }
             return n
         }
-        let amountText = (f["loan_amount"] ?? "").trimmingCharacters(in: .whitespaces)
-        var amount: Money? = nil, term: Int? = nil, grace: Int? = nil
+        var amount: Money? = nil, term: Int? = nil, grace = 0
         if approved {
-            amount = Self.money(amountText)
+            amount = Self.money((f["loan_amount"] ?? "").trimmingCharacters(in: .whitespaces))
             if amount == nil { errors.append(FieldError("loan_amount", "amount_invalid")) }
-            term = number("loan_term_months", optional: false)
-            grace = number("loan_grace_months", optional: true)
+            term = months("loan_term_months", empty: nil)
+            grace = months("loan_grace_months", empty: 0) ?? 0
         }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         try await Self.store(req).recordLoanDecision(application: id, approved: approved, amount: amount, termMonths: term,
-                                                     graceMonths: grace ?? 0, reason: f["loan_reason"] ?? "", on: date, env: env, by: user)
+                                                     graceMonths: grace, reason: f["loan_reason"] ?? "", on: date, env: env, by: user)
         return req.redirect(to: "/conclusions/\(try await loanRequestID(req, id))", redirectType: .normal)
     }
 
