@@ -146,9 +146,8 @@ struct ProjectAPIRoutes: RouteCollection {
         let user = try req.requireUser()
         let f = try Self.filter(req)
         let store = ProjectStore(store: req.jumys.store)
-        let lines = try await store.board(f, for: user, env: try await req.jumys.rules.current(), today: store.today())
         let byRegion = f.region == nil && f.district == nil
-        let (groups, total) = ProjectRoutes.tallies(lines, byRegion: byRegion, names: nil)
+        let (groups, total) = ProjectRoutes.named(try await store.boardSummary(f, byRegion: byRegion, for: user, env: try await req.jumys.rules.current(), today: store.today()), names: nil)
         func json(_ t: ProjectRoutes.Tally) -> [(String, RuleOutput)] {
             [("projects", .count(t.projects)), ("met", .count(t.met)), ("at_risk", .count(t.atRisk)), ("breached", .count(t.breached)),
              ("wage_breaches", .count(t.wage)), ("bonuses_overdue", .count(t.bonus)), ("late_reports", .count(t.late))]

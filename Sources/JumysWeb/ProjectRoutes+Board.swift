@@ -8,36 +8,14 @@ import Vapor
 
 /// The compliance board, the E3 ranking, the printable lists and the year's funds.
 extension ProjectRoutes {
-    /// Counts of one line of the board (a region, a district or the nation).
-    struct Tally {
-        var projects = 0, met = 0, atRisk = 0, breached = 0, wage = 0, bonus = 0, late = 0
-        mutating func add(_ c: ProjectStore.Compliance) {
-            projects += 1
-            switch c.status { case .met: met += 1; case .atRisk: atRisk += 1; case .breached: breached += 1; case .pending: break }
-            if c.wageBreaches > 0 { wage += 1 }
-            if c.bonusesOverdue > 0 { bonus += 1 }
-            if c.lateReports > 0 { late += 1 }
-        }
-    }
+    typealias Tally = ProjectStore.Tally
 
-    /// The board's lines grouped by region (for the nation) or by district, sorted by name, with the total.
-    static func tallies(_ lines: [ProjectStore.BoardLine], byRegion: Bool, names: Names?) -> (groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)], total: Tally) {
-        var total = Tally()
-        var groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)] = []
-        var index: [String: Int] = [:]
-        // By index, reading the fields in place: binding each line (a project row of some thirty fields) copied it,
-        // and on the national board those copies were a third of the page's time.
-        for i in lines.indices {
-            total.add(lines[i].compliance)
-            let region = lines[i].project.region_iso, district = lines[i].project.district_id
-            let key = byRegion ? region : String(district)
-            if index[key] == nil {
-                index[key] = groups.count
-                groups.append((key, names.map { byRegion ? $0.region(region) : $0.district(district) } ?? key, region, byRegion ? nil : district, Tally()))
-            }
-            groups[index[key]!].tally.add(lines[i].compliance)
+    /// The board's groups named in the page's language and sorted by name.
+    static func named(_ summary: ProjectStore.BoardSummary, names: Names?) -> (groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)], total: Tally) {
+        let groups = summary.groups.map { g in
+            (key: g.key, name: names.map { g.district.map($0.district) ?? $0.region(g.region) } ?? g.key, region: Optional(g.region), district: g.district, tally: g.tally)
         }
-        return (groups.sorted { $0.name < $1.name }, total)
+        return (groups.sorted { $0.name < $1.name }, summary.total)
     }
 
     /// Per nation (by region), per region (by district) or per district (by project): quota met / at risk /
@@ -48,8 +26,9 @@ extension ProjectRoutes {
         let q = ListQuery(req)
         let store = Self.store(req)
         let names = try await Names.load(req, ctx.lang)
-        let lines = try await store.board(ProjectStore.Filter(region: q.region, district: q.district), for: user, env: try await req.jumys.rules.current(), today: store.today())
-        let (groups, total) = Self.tallies(lines, byRegion: q.region == nil && q.district == nil, names: names)
+        let summary = try await store.boardSummary(ProjectStore.Filter(region: q.region, district: q.district), byRegion: q.region == nil && q.district == nil,
+                                                   for: user, env: try await req.jumys.rules.current(), today: store.today())
+        let (groups, total) = Self.named(summary, names: names)
         func cell(_ n: Int, region: String?, district: Int?, status: String? = nil, flag: String? = nil) -> Node<HTML.TableRowContext> {
             .td(.class("num"), n == 0 ? .text("0") : .a(.href(ListQuery.link(region: region, district: district, status: status, flag: flag)), .text(String(n))))
         }
@@ -65,7 +44,7 @@ extension ProjectRoutes {
             .p(.a(.href("/projects"), .text("← " + ctx.t("projects.title"))), q.region == nil ? .empty : .group(.text(" · "), .a(.href("/projects/board"), .text(ctx.t("board.nation"))))),
             .h1(.text(ctx.t("board.title") + " — " + level)),
             .p(.class("lead"), .text(ctx.t("board.lead"))),
-            lines.isEmpty ? .p(.class("empty"), .text(ctx.t("board.none"))) :
+            total.projects == 0 ? .p(.class("empty"), .text(ctx.t("board.none"))) :
             .table(.class("data"),
                 .thead(.tr(.th(.text(ctx.t(q.region == nil && q.district == nil ? "board.region" : "board.district"))), .th(.text(ctx.t("board.projects"))), .th(.text(ctx.t("quota.met"))),
                            .th(.text(ctx.t("quota.at_risk"))), .th(.text(ctx.t("quota.breached"))), .th(.text(ctx.t("board.wage"))), .th(.text(ctx.t("board.bonus"))), .th(.text(ctx.t("board.late"))))),
