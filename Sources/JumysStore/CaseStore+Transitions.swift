@@ -106,6 +106,7 @@ extension CaseStore {
                 }
             }
             try await update.where("id", .equal, SQLBind(id)).run()
+            try await Self.refreshWorklistDates(ctx.sql, application: id)
             try ctx.audit(action.rawValue, entity: "application", id: String(id),
                           before: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: app.state, submitted_on: app.submitted_on, decided_on: app.decided_on, refusal_reason: app.refusal_reason),
                           after: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: next.rawValue, submitted_on: app.submitted_on,
@@ -215,6 +216,7 @@ extension CaseStore {
             if ctx.sql.dialect.name == "postgresql" { q = q.for(.update) }
             guard try await q.first(decoding: F.self)?.fulfilled_on == nil else { return }
             try await ctx.sql.update("contract_obligations").set("fulfilled_on", to: SQLBind(on.iso)).where("id", .equal, SQLBind(obligationID)).run()
+            try await Self.refreshWorklistDates(ctx.sql, contract: c.id)
             try ctx.audit("fulfil", entity: "contract_obligation", id: String(obligationID), before: ObligationSnapshot(contract_id: c.id, text: o.text, due_on: o.due_on, fulfilled_on: nil),
                           after: ObligationSnapshot(contract_id: c.id, text: o.text, due_on: o.due_on, fulfilled_on: on.iso))
             try await event(ctx, person: c.person_id, on: on, kind: "obligation_fulfilled", args: ["contract": String(c.id), "party": o.party, "text": o.text])
@@ -236,6 +238,7 @@ extension CaseStore {
         try await store.write(as: user.actor) { ctx in
             try await ctx.sql.insert(into: "contract_monitoring").columns("contract_id", "visited_on", "note", "by_login").values(SQLBind(contractID), SQLBind(visitedOn.iso), SQLBind(n), SQLBind(user.login)).run()
             try await ctx.sql.update("contracts").set("next_monitoring", to: SQLBind(next.value.iso)).where("id", .equal, SQLBind(contractID)).run()
+            try await Self.refreshWorklistDates(ctx.sql, contract: contractID)
             try ctx.audit("create", entity: "contract_monitoring", id: String(contractID), after: VisitSnapshot(contract_id: contractID, visited_on: visitedOn.iso, note: n, next: next.value.iso))
             try await event(ctx, person: c.person_id, on: visitedOn, kind: "monitoring", args: ["contract": String(contractID), "next": next.value.iso], explanation: next.steps)
         }
@@ -275,6 +278,7 @@ extension CaseStore {
             try await event(ctx, person: c.person_id, on: occurredOn, kind: "breach", args: ["contract": String(contractID), "party": party.rawValue, "sanction": sanction.rawValue], explanation: steps.isEmpty ? nil : steps)
             if sanction == .termination, let next = app.stateValue.after(.terminate, measure: app.measureValue) {
                 try await ctx.sql.update("applications").set("state", to: SQLBind(next.rawValue)).set("updated_at", to: SQLBind(AuditLog.timestamp(ctx.now))).where("id", .equal, SQLBind(app.id)).run()
+                try await Self.refreshWorklistDates(ctx.sql, application: app.id)
                 try ctx.audit("terminate", entity: "application", id: String(app.id),
                               before: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: app.state, submitted_on: app.submitted_on, decided_on: app.decided_on, refusal_reason: app.refusal_reason),
                               after: ApplicationSnapshot(person_id: app.person_id, measure: app.measure, state: next.rawValue, submitted_on: app.submitted_on, decided_on: app.decided_on, refusal_reason: app.refusal_reason))
@@ -287,6 +291,28 @@ extension CaseStore {
     }
 
     // MARK: worklist
+
+    /// Recomputes the worklist's due dates from their sources (`WorklistDueDates`): a contract's `monitoring_due` is
+    /// its next monitoring while its application is signed or active, else NULL; an obligation's `open_due` is its due
+    /// date while it is unfulfilled and its contract's monitoring runs, else NULL, with the contract's region and
+    /// district. For one application's contract, one contract, or (neither given) every row.
+    static func refreshWorklistDates(_ sql: any SQLDatabase, application: Int? = nil, contract: Int? = nil) async throws {
+        var contracts: SQLQueryString = "UPDATE contracts SET monitoring_due = CASE WHEN (SELECT a.state FROM applications a WHERE a.id = contracts.application_id) IN (\(literals: [ApplicationState.contractSigned, .active].map(\.rawValue), joinedBy: ", ")) THEN next_monitoring ELSE NULL END"
+        var obligations: SQLQueryString = """
+            UPDATE contract_obligations SET region_iso = (SELECT c.region_iso FROM contracts c WHERE c.id = contract_obligations.contract_id), \
+            district_id = (SELECT c.district_id FROM contracts c WHERE c.id = contract_obligations.contract_id), \
+            open_due = CASE WHEN fulfilled_on IS NULL AND (SELECT c.monitoring_due FROM contracts c WHERE c.id = contract_obligations.contract_id) IS NOT NULL THEN due_on ELSE NULL END
+            """
+        if let contract {
+            contracts = contracts + " WHERE id = \(bind: contract)"
+            obligations = obligations + " WHERE contract_id = \(bind: contract)"
+        } else if let application {
+            contracts = contracts + " WHERE application_id = \(bind: application)"
+            obligations = obligations + " WHERE contract_id IN (SELECT id FROM contracts WHERE application_id = \(bind: application))"
+        }
+        try await sql.raw(contracts).run()
+        try await sql.raw(obligations).run()
+    }
 
     /// What is due or overdue by `horizon` (today by default) in the scope, earliest first. Each kind is read in the
     /// database already filtered by its due date and ordered by it, so the `limit` of a kind keeps its earliest items
@@ -315,37 +341,31 @@ extension CaseStore {
             let needsContract = Measure(rawValue: a.measure)?.needsSocialContract ?? true
             items.append(WorklistItem(kind: needsContract ? .contract : .activation, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
         }
-        struct C: Decodable { let id: Int; let person_id: Int; let application_id: Int; let next_monitoring: String; let number: String; let last_name: String; let first_name: String }
+        // Monitoring and open obligations by the due dates kept on their rows while the application runs (NULL
+        // after, see `refreshWorklistDates`): the index on (district, due date) yields the earliest ones directly.
+        struct C: Decodable { let id: Int; let person_id: Int; let application_id: Int; let monitoring_due: String; let number: String; let last_name: String; let first_name: String }
         let contracts = try await Registry.restrict(store.sql.select()
-            .columns(SQLColumn("id", table: "c"), SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("next_monitoring", table: "c"),
+            .columns(SQLColumn("id", table: "c"), SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("monitoring_due", table: "c"),
                      SQLColumn("number", table: "c"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
-            // From the district's running applications (a few thousand), not its contracts: the ended ones keep their
-            // last monitoring date and would be read first, by the ten thousand, in date order.
-            .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
-            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
+            .from(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")))
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
-            .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
-            .where(SQLColumn("next_monitoring", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "a")
-            .orderBy(SQLColumn("next_monitoring", table: "c")).orderBy(SQLColumn("id", table: "c")).limit(limit).all(decoding: C.self)
+            .where(SQLColumn("monitoring_due", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
+            .orderBy(SQLColumn("monitoring_due", table: "c")).orderBy(SQLColumn("id", table: "c")).limit(limit).all(decoding: C.self)
         for c in contracts {
-            guard let due = CivilDate(iso: c.next_monitoring) else { continue }
+            guard let due = CivilDate(iso: c.monitoring_due) else { continue }
             items.append(WorklistItem(kind: .monitoring, due: due, personID: c.person_id, personName: c.last_name + " " + c.first_name, applicationID: c.application_id, contractID: c.id, detail: c.number))
         }
-        struct O: Decodable { let id: Int; let contract_id: Int; let party: String; let text: String; let due_on: String; let person_id: Int; let application_id: Int; let last_name: String; let first_name: String }
+        struct O: Decodable { let id: Int; let contract_id: Int; let party: String; let text: String; let open_due: String; let person_id: Int; let application_id: Int; let last_name: String; let first_name: String }
         let obligations = try await Registry.restrict(store.sql.select()
-            .columns(SQLColumn("id", table: "o"), SQLColumn("contract_id", table: "o"), SQLColumn("party", table: "o"), SQLColumn("text", table: "o"), SQLColumn("due_on", table: "o"),
+            .columns(SQLColumn("id", table: "o"), SQLColumn("contract_id", table: "o"), SQLColumn("party", table: "o"), SQLColumn("text", table: "o"), SQLColumn("open_due", table: "o"),
                      SQLColumn("person_id", table: "c"), SQLColumn("application_id", table: "c"), SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
-            // From the district's running applications too, then their contracts' open obligations.
-            .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
-            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("application_id", table: "c"), .equal, SQLColumn("id", table: "a"))
-            .join(SQLAlias(SQLIdentifier("contract_obligations"), as: SQLIdentifier("o")), on: SQLColumn("contract_id", table: "o"), .equal, SQLColumn("id", table: "c"))
+            .from(SQLAlias(SQLIdentifier("contract_obligations"), as: SQLIdentifier("o")))
+            .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("contract_id", table: "o"), .equal, SQLColumn("id", table: "c"))
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
-            .where(SQLColumn("fulfilled_on", table: "o"), .is, SQLLiteral.null)
-            .where(SQLColumn("state", table: "a"), .in, SQLBind.group([ApplicationState.contractSigned, .active].map(\.rawValue)))
-            .where(SQLColumn("due_on", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "a")
-            .orderBy(SQLColumn("due_on", table: "o")).orderBy(SQLColumn("id", table: "o")).limit(limit).all(decoding: O.self)
+            .where(SQLColumn("open_due", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "o")
+            .orderBy(SQLColumn("open_due", table: "o")).orderBy(SQLColumn("id", table: "o")).limit(limit).all(decoding: O.self)
         for o in obligations {
-            guard let due = CivilDate(iso: o.due_on) else { continue }
+            guard let due = CivilDate(iso: o.open_due) else { continue }
             items.append(WorklistItem(kind: .obligation, due: due, personID: o.person_id, personName: o.last_name + " " + o.first_name, applicationID: o.application_id, contractID: o.contract_id, detail: o.party + "|" + o.text))
         }
         // Applications people sent from the public portal, waiting to be taken into a file.

@@ -252,6 +252,7 @@ extension CaseStore {
         try await store.write(as: user.actor) { ctx in
             try await ctx.sql.insert(into: "contract_obligations").columns("contract_id", "party", "text", "due_on")
                 .values(SQLBind(contractID), SQLBind(party.rawValue), SQLBind(t), SQLBind(due.iso)).run()
+            try await Self.refreshWorklistDates(ctx.sql, contract: contractID)
             try ctx.audit("create", entity: "contract_obligation", id: String(contractID), after: ObligationSnapshot(contract_id: contractID, text: t, due_on: due.iso, fulfilled_on: nil))
             try await event(ctx, person: c.person_id, on: self.today(), kind: "obligation_added", args: ["contract": String(contractID), "party": party.rawValue, "text": t, "due": due.iso])
         }

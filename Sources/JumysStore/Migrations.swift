@@ -168,6 +168,6 @@ struct CreateAuditLog: AsyncMigration {
 public enum JumysMigrations {
     public static let all: [any Migration] = [
         CreateRegions(), CreateDistricts(), CreateOrganisations(), CreateUsers(), CreateSessions(),
-        CreatePersons(), CreateAuditLog(), CreateRulesTables(), UpdatePersonsAddCasework(), CreateCasework(), CreateLabourMarket(), CreatePortal(), CreateNeedsAndTraining(), CreateDirections(), CreateProjects(), CreateFinance(), CreateMonitoring(), MonitoringFilersAndPlans(), FinanceIndexes(), CreateImports(), CreateSystemTokens(), CreateIdempotencyKeys(), CreateBackgroundJobs(),
+        CreatePersons(), CreateAuditLog(), CreateRulesTables(), UpdatePersonsAddCasework(), CreateCasework(), CreateLabourMarket(), CreatePortal(), CreateNeedsAndTraining(), CreateDirections(), CreateProjects(), CreateFinance(), CreateMonitoring(), MonitoringFilersAndPlans(), FinanceIndexes(), CreateImports(), CreateSystemTokens(), CreateIdempotencyKeys(), CreateBackgroundJobs(), WorklistDueDates(),
     ]
 }

@@ -196,7 +196,10 @@ public struct NationalSeed: Sendable {
                                        age >= 5 && state != .underReview ? decided.iso : nil, refused && state == .refused ? "not_eligible" : nil, nil as String?,
                                        [.included].contains(state) ? decided.adding(days: 5).iso : nil, now])
                 guard [.contractSigned, .active, .completed, .terminated].contains(state) else { continue }
-                t.contracts.append([id("contracts"), app, pid, region, d.id, "SC-\(app)", signed.iso, startsOn.iso, endsOn.iso, startsOn.adding(months: 1).iso])
+                let nextMonitoring = startsOn.adding(months: 1).iso
+                // The worklist's due date while the application runs (`WorklistDueDates`).
+                let monitoringDue: String? = [.contractSigned, .active].contains(state) ? nextMonitoring : nil
+                t.contracts.append([id("contracts"), app, pid, region, d.id, "SC-\(app)", signed.iso, startsOn.iso, endsOn.iso, nextMonitoring, monitoringDue])
                 guard [.active, .completed, .terminated].contains(state) else { continue }
                 switch measure {
                 case .vacancyPlacement, .infrastructureReferral, .socialJob, .youthPractice:
@@ -277,7 +280,7 @@ public struct NationalSeed: Sendable {
             try await Self.insert(sql, "person_categories", ["id", "person_id", "category", "from_date", "to_date"], t.categories)
             try await Self.insert(sql, "applications", ["id", "person_id", "region_iso", "district_id", "measure", "state", "submitted_on", "decision_due", "eligible", "priorities", "eligibility",
                                                        "decided_on", "refusal_reason", "refusal_text", "signing_due", "updated_at"], t.applications)
-            try await Self.insert(sql, "contracts", ["id", "application_id", "person_id", "region_iso", "district_id", "number", "signed_on", "starts_on", "ends_on", "next_monitoring"], t.contracts)
+            try await Self.insert(sql, "contracts", ["id", "application_id", "person_id", "region_iso", "district_id", "number", "signed_on", "starts_on", "ends_on", "next_monitoring", "monitoring_due"], t.contracts)
             try await Self.insert(sql, "referrals", ["id", "number", "person_id", "vacancy_id", "employer_id", "region_iso", "district_id", "referred_on", "state", "reason", "outcome_on"], t.referrals)
             try await Self.insert(sql, "labour_contracts", ["id", "referral_id", "person_id", "employer_id", "position", "starts_on", "ends_on", "wage"], t.hires)
             try await Self.insert(sql, "placements", ["id", "person_id", "employer_id", "labour_contract_id", "measure", "region_iso", "district_id", "starts_on", "ends_on", "wage"], t.placements)

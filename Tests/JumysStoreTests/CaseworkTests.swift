@@ -277,6 +277,27 @@ extension TestClock {
             let july = try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-07-07")!)
             #expect(july.contains { $0.kind == .monitoring && $0.due == CivilDate(iso: "2021-07-07") })
             #expect(july.contains { $0.kind == .obligation && $0.due == CivilDate(iso: "2021-06-07") }) // 6 June is a Sunday
+            // The list reads the due dates kept on the contract and its obligations (`WorklistDueDates`); each change
+            // moves them. A visit moves the monitoring's date:
+            let contractID = try #require(july.first { $0.kind == .monitoring }?.contractID)
+            try await f.cases.addMonitoring(contract: contractID, visitedOn: CivilDate(iso: "2021-05-05")!, note: "visited", env: f.env, by: f.caseworker)
+            let next = try #require(try await f.cases.contract(contractID, scope: f.caseworker.scope)?.next_monitoring)
+            func list() async throws -> [WorklistItem] { try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-12-31")!) }
+            let monitoring = try await list().filter { $0.kind == .monitoring }.map(\.due.iso)
+            #expect(next != "2021-07-07" && monitoring == [next])
+            // A fulfilled obligation leaves the list; an added one joins it.
+            let obligations = try await f.cases.obligations(of: contractID)
+            let open = try await list().filter { $0.kind == .obligation }.count
+            #expect(open == obligations.count && open > 0)
+            try await f.cases.fulfilObligation(obligations[0].id, by: f.caseworker)
+            #expect(try await list().filter { $0.kind == .obligation }.count == open - 1)
+            try await f.cases.addObligation(contract: contractID, party: .participant, text: "bring the certificate", due: CivilDate(iso: "2021-08-02")!, by: f.caseworker)
+            #expect(try await list().contains { $0.kind == .obligation && $0.due == CivilDate(iso: "2021-08-02") && $0.detail.hasSuffix("bring the certificate") })
+            // An ended application's contract leaves the list with its open obligations.
+            try await f.cases.transition(application: app, .terminate, env: f.env, by: f.caseworker)
+            #expect(try await list().isEmpty)
+            let rows = try await f.cases.obligations(of: contractID)
+            #expect(rows.contains { $0.fulfilled_on == nil })
         }
     }
 
