@@ -30,16 +30,29 @@ struct PageContext {
 }
 
 /// Plot escapes text but not attribute values: every value that came from a person goes through this.
-func attr(_ s: String) -> String {
+func attr(_ s: String) -> String { escapeHTML(s, quotes: true) }
+
+extension Node {
+    /// Text escaped for HTML. This shadows Plot's `.text` in this module: Plot's builds a new string for every
+    /// character (a sixth of the worklist page's time at national scale). Here text without `<`, `>` or `&` (nearly
+    /// all of it) goes out as it is, the rest is escaped in one pass. Unlike Plot's, every `&` is escaped, so a
+    /// person who types "&amp;" sees it as typed.
+    static func text(_ text: String) -> Node { .raw(escapeHTML(text, quotes: false)) }
+}
+
+/// `&`, `<` and `>` (and `"` for attribute values) as entities; a string without them is returned as it is.
+func escapeHTML(_ s: String, quotes: Bool) -> String {
+    let special: (UInt8) -> Bool = { $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: ">") || (quotes && $0 == UInt8(ascii: "\"")) }
+    guard s.utf8.contains(where: special) else { return s }
     var out = ""
-    out.reserveCapacity(s.count)
-    for ch in s {
-        switch ch {
+    out.reserveCapacity(s.utf8.count + 32)
+    for scalar in s.unicodeScalars {
+        switch scalar {
         case "&": out += "&amp;"
-        case "\"": out += "&quot;"
         case "<": out += "&lt;"
         case ">": out += "&gt;"
-        default: out.append(ch)
+        case "\"" where quotes: out += "&quot;"
+        default: out.unicodeScalars.append(scalar)
         }
     }
     return out
