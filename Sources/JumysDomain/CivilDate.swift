@@ -13,10 +13,19 @@ public struct CivilDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Parses `YYYY-MM-DD` strictly.
     public init?(iso: some StringProtocol) {
-        let parts = iso.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+        // Byte by byte: YYYY-MM-DD, ten ASCII bytes with the dashes at 4 and 7 (lists parse thousands of these).
+        var y = 0, m = 0, d = 0, i = 0
+        for b in iso.utf8 {
+            if i == 4 || i == 7 {
+                guard b == UInt8(ascii: "-") else { return nil }
+            } else {
+                guard b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9"), i < 10 else { return nil }
+                let v = Int(b - UInt8(ascii: "0"))
+                if i < 4 { y = y * 10 + v } else if i < 7 { m = m * 10 + v } else { d = d * 10 + v }
+            }
+            i += 1
+        }
+        guard i == 10 else { return nil }
         self.init(year: y, month: m, day: d)
     }
 

@@ -62,6 +62,12 @@ import Testing
         #expect(CivilDate(iso: "2021-13-01") == nil)
         #expect(CivilDate(iso: "2021-1-01") == nil)
         #expect(CivilDate(iso: "2021-05-01")?.iso == "2021-05-01")
+        // Exactly YYYY-MM-DD in ASCII digits: nothing more, less or else.
+        for bad in ["", "2021-05-0", "2021-05-011", "2021-05-01 ", " 2021-05-01", "2021/05/01", "20210-5-01", "2021-05-0a", "２０２１-05-01", "2021-05-01\u{301}", "+021-05-01", "2021--5-01"] {
+            #expect(CivilDate(iso: bad) == nil, "\(bad)")
+        }
+        #expect(CivilDate(iso: "on 2021-05-01".dropFirst(3)) == CivilDate(year: 2021, month: 5, day: 1))
+        #expect(CivilDate(iso: "0001-01-01") == CivilDate(year: 1, month: 1, day: 1))
     }
 
     @Test func addsMonthsClampingTheDay() {
