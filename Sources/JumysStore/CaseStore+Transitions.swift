@@ -321,15 +321,21 @@ extension CaseStore {
         let until = horizon ?? today()
         struct A: Decodable { let id: Int; let person_id: Int; let measure: String; let due: String; let last_name: String; let first_name: String }
         // Decisions due (submitted or under review), and contracts to sign (included), each by its own date column.
+        // The earliest ids first, from the index on (district, state, due date, id) alone; then only those rows and
+        // their persons (joining the persons first read every due application's person before the limit).
         func applications(states: [ApplicationState], due column: String) async throws -> [A] {
-            try await Registry.restrict(store.sql.select()
+            let earliest = Registry.restrict(store.sql.select().column(SQLColumn("id", table: "i"))
+                .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("i")))
+                .where(SQLColumn("state", table: "i"), .in, SQLBind.group(states.map(\.rawValue)))
+                .where(SQLColumn(column, table: "i"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "i")
+                .orderBy(SQLColumn(column, table: "i")).orderBy(SQLColumn("id", table: "i")).limit(limit)
+            return try await store.sql.select()
                 .columns(SQLColumn("id", table: "a"), SQLColumn("person_id", table: "a"), SQLColumn("measure", table: "a"))
                 .column(SQLColumn(column, table: "a"), as: "due").columns(SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
                 .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("a")))
                 .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "a"), .equal, SQLColumn("id", table: "p"))
-                .where(SQLColumn("state", table: "a"), .in, SQLBind.group(states.map(\.rawValue)))
-                .where(SQLColumn(column, table: "a"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "a")
-                .orderBy(SQLColumn(column, table: "a")).orderBy(SQLColumn("id", table: "a")).limit(limit).all(decoding: A.self)
+                .where(SQLColumn("id", table: "a"), .in, SQLGroupExpression(earliest.select))
+                .orderBy(SQLColumn(column, table: "a")).orderBy(SQLColumn("id", table: "a")).all(decoding: A.self)
         }
         var items: [WorklistItem] = []
         for a in try await applications(states: [.submitted, .underReview], due: "decision_due") {

@@ -147,10 +147,13 @@ struct WorklistDueDates: AsyncMigration {
         try await CaseStore.refreshWorklistDates(sql)
         try await sql.create(index: "contracts_monitoring_due_idx").on("contracts").column("district_id").column("monitoring_due").column("id").run()
         try await sql.create(index: "obligations_open_due_idx").on("contract_obligations").column("district_id").column("open_due").column("id").run()
+        // Decisions and contracts due: the earliest of a district's applications in a state, from the index alone.
+        try await sql.create(index: "applications_decision_due_idx").on("applications").column("district_id").column("state").column("decision_due").column("id").run()
+        try await sql.create(index: "applications_signing_due_idx").on("applications").column("district_id").column("state").column("signing_due").column("id").run()
     }
     func revert(on db: any Database) async throws {
         guard let sql = db as? any SQLDatabase else { return }
-        for i in ["obligations_open_due_idx", "contracts_monitoring_due_idx"] { try await sql.drop(index: i).run() }
+        for i in ["applications_signing_due_idx", "applications_decision_due_idx", "obligations_open_due_idx", "contracts_monitoring_due_idx"] { try await sql.drop(index: i).run() }
         for name in ["open_due", "district_id", "region_iso"] { try await db.schema("contract_obligations").deleteField(FieldKey(stringLiteral: name)).update() }
         try await db.schema("contracts").deleteField("monitoring_due").update()
     }

@@ -134,11 +134,13 @@ enum ScopeNames {
         switch scope {
         case .national: return translator.t("scope.national", lang)
         case .region(let r):
-            guard let region = try await RegionRecord.find(r.iso, on: store.db) else { return r.iso }
+            guard let region = try await ProjectRoutes.Names.Territories.cached(store).regions[r.iso] else { return r.iso }
             return localized(kk: region.nameKk, ru: region.nameRu, en: region.nameEn, lang)
         case .district(let id):
-            guard let d = try await DistrictRecord.find(Int(id), on: store.db) else { return "—" }
-            let region = try await RegionRecord.find(d.regionISO, on: store.db)
+            // From the reference data kept while nothing is recorded (every home page names its scope).
+            let t = try await ProjectRoutes.Names.Territories.cached(store)
+            guard let d = t.districts[Int(id)] else { return "—" }
+            let region = t.regions[d.regionISO]
             let dn = localized(kk: d.nameKk, ru: d.nameRu, en: d.nameEn, lang)
             return region.map { dn + ", " + localized(kk: $0.nameKk, ru: $0.nameRu, en: $0.nameEn, lang) } ?? dn
         case .organisation(let id):

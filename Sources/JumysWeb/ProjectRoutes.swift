@@ -42,11 +42,13 @@ struct ProjectRoutes: RouteCollection {
             // Regions and districts are reference data: kept while nothing is recorded (`ReadCache`), instead of two
             // Fluent reads of some 220 records per page (a quarter of the national board's time, in reflection).
             let store = req.jumys.store
-            let t = try await ReadCache.value(store, "names|territories") { try await Territories.load(store.db) }
-            return try await make(store.db, lang, organisations: organisations, territories: t)
+            return try await make(store.db, lang, organisations: organisations, territories: try await Territories.cached(store))
         }
         struct Territories: Sendable {
             let regions: [String: RegionRecord], districts: [Int: DistrictRecord]
+            static func cached(_ store: Store) async throws -> Territories {
+                try await ReadCache.value(store, "names|territories") { try await load(store.db) }
+            }
             static func load(_ db: any Database) async throws -> Territories {
                 Territories(regions: Dictionary(uniqueKeysWithValues: try await RegionRecord.query(on: db).all().map { ($0.id!, $0) }),
                             districts: Dictionary(uniqueKeysWithValues: try await DistrictRecord.query(on: db).all().map { ($0.id!, $0) }))
