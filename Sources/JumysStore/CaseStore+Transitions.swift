@@ -316,9 +316,10 @@ extension CaseStore {
 
     /// What is due or overdue by `horizon` (today by default) in the scope, earliest first. Each kind is read in the
     /// database already filtered by its due date and ordered by it, so the `limit` of a kind keeps its earliest items
-    /// (a district with thousands of open cases reads only what is due, and never shows an arbitrary few).
+    /// (a district with thousands of open cases reads only what is due, and never shows an arbitrary few). Gives the
+    /// `limit` earliest, and one more when there are more.
     public func worklist(scope: Scope, through horizon: CivilDate? = nil, limit: Int = 300) async throws -> [WorklistItem] {
-        let until = horizon ?? today()
+        var until = horizon ?? today()
         struct A: Decodable { let id: Int; let person_id: Int; let measure: String; let due: String; let last_name: String; let first_name: String }
         // Decisions due (submitted or under review), and contracts to sign (included), each by its own date column.
         // The earliest ids first, from the index on (district, state, due date, id) alone; then only those rows and
@@ -328,7 +329,7 @@ extension CaseStore {
                 .from(SQLAlias(SQLIdentifier("applications"), as: SQLIdentifier("i")))
                 .where(SQLColumn("state", table: "i"), .in, SQLBind.group(states.map(\.rawValue)))
                 .where(SQLColumn(column, table: "i"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "i")
-                .orderBy(SQLColumn(column, table: "i")).orderBy(SQLColumn("id", table: "i")).limit(limit)
+                .orderBy(SQLColumn(column, table: "i")).orderBy(SQLColumn("id", table: "i")).limit(limit + 1)
             return try await store.sql.select()
                 .columns(SQLColumn("id", table: "a"), SQLColumn("person_id", table: "a"), SQLColumn("measure", table: "a"))
                 .column(SQLColumn(column, table: "a"), as: "due").columns(SQLColumn("last_name", table: "p"), SQLColumn("first_name", table: "p"))
@@ -338,14 +339,14 @@ extension CaseStore {
                 .orderBy(SQLColumn(column, table: "a")).orderBy(SQLColumn("id", table: "a")).all(decoding: A.self)
         }
         var items: [WorklistItem] = []
-        for a in try await applications(states: [.submitted, .underReview], due: "decision_due") {
-            guard let due = CivilDate(iso: a.due) else { continue }
-            items.append(WorklistItem(kind: .decision, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
-        }
-        for a in try await applications(states: [.included], due: "signing_due") {
-            guard let due = CivilDate(iso: a.due) else { continue }
-            let needsContract = Measure(rawValue: a.measure)?.needsSocialContract ?? true
-            items.append(WorklistItem(kind: needsContract ? .contract : .activation, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
+        // Once more than `limit` items are in hand, an item due after the `limit`-th earliest can no longer be shown:
+        // the kinds read after that read only up to that date (ties are kept: they may sort before by kind or name).
+        // Each kind reads one more than the limit, so a longer list always says there is more. The kinds that are
+        // overdue the longest (monitoring, obligations) are read first.
+        func tighten() {
+            guard items.count > limit else { return }
+            let bound = items.map(\.due).sorted()[limit - 1]
+            if bound < until { until = bound }
         }
         // Monitoring and open obligations by the due dates kept on their rows while the application runs (NULL
         // after, see `refreshWorklistDates`): the index on (district, due date) yields the earliest ones directly.
@@ -356,11 +357,12 @@ extension CaseStore {
             .from(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")))
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
             .where(SQLColumn("monitoring_due", table: "c"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "c")
-            .orderBy(SQLColumn("monitoring_due", table: "c")).orderBy(SQLColumn("id", table: "c")).limit(limit).all(decoding: C.self)
+            .orderBy(SQLColumn("monitoring_due", table: "c")).orderBy(SQLColumn("id", table: "c")).limit(limit + 1).all(decoding: C.self)
         for c in contracts {
             guard let due = CivilDate(iso: c.monitoring_due) else { continue }
             items.append(WorklistItem(kind: .monitoring, due: due, personID: c.person_id, personName: c.last_name + " " + c.first_name, applicationID: c.application_id, contractID: c.id, detail: c.number))
         }
+        tighten()
         struct O: Decodable { let id: Int; let contract_id: Int; let party: String; let text: String; let open_due: String; let person_id: Int; let application_id: Int; let last_name: String; let first_name: String }
         let obligations = try await Registry.restrict(store.sql.select()
             .columns(SQLColumn("id", table: "o"), SQLColumn("contract_id", table: "o"), SQLColumn("party", table: "o"), SQLColumn("text", table: "o"), SQLColumn("open_due", table: "o"),
@@ -369,16 +371,28 @@ extension CaseStore {
             .join(SQLAlias(SQLIdentifier("contracts"), as: SQLIdentifier("c")), on: SQLColumn("contract_id", table: "o"), .equal, SQLColumn("id", table: "c"))
             .join(SQLAlias(SQLIdentifier("persons"), as: SQLIdentifier("p")), on: SQLColumn("person_id", table: "c"), .equal, SQLColumn("id", table: "p"))
             .where(SQLColumn("open_due", table: "o"), .lessThanOrEqual, SQLBind(until.iso)), scope: scope, table: "o")
-            .orderBy(SQLColumn("open_due", table: "o")).orderBy(SQLColumn("id", table: "o")).limit(limit).all(decoding: O.self)
+            .orderBy(SQLColumn("open_due", table: "o")).orderBy(SQLColumn("id", table: "o")).limit(limit + 1).all(decoding: O.self)
         for o in obligations {
             guard let due = CivilDate(iso: o.open_due) else { continue }
             items.append(WorklistItem(kind: .obligation, due: due, personID: o.person_id, personName: o.last_name + " " + o.first_name, applicationID: o.application_id, contractID: o.contract_id, detail: o.party + "|" + o.text))
         }
+        tighten()
+        for a in try await applications(states: [.submitted, .underReview], due: "decision_due") {
+            guard let due = CivilDate(iso: a.due) else { continue }
+            items.append(WorklistItem(kind: .decision, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
+        }
+        tighten()
+        for a in try await applications(states: [.included], due: "signing_due") {
+            guard let due = CivilDate(iso: a.due) else { continue }
+            let needsContract = Measure(rawValue: a.measure)?.needsSocialContract ?? true
+            items.append(WorklistItem(kind: needsContract ? .contract : .activation, due: due, personID: a.person_id, personName: a.last_name + " " + a.first_name, applicationID: a.id, contractID: nil, detail: a.measure))
+        }
+        tighten()
         // Applications people sent from the public portal, waiting to be taken into a file.
-        for o in try await PortalStore(store: store).pending(scope: scope, limit: limit) {
+        for o in try await PortalStore(store: store).pending(scope: scope, limit: limit + 1) {
             guard let due = CivilDate(iso: o.due_on), due <= until else { continue }
             items.append(WorklistItem(kind: .online, due: due, personID: 0, personName: o.last_name + " " + o.first_name, applicationID: o.id, contractID: nil, detail: o.measure))
         }
-        return items.sorted { ($0.due, $0.kind.rawValue, $0.personName) < ($1.due, $1.kind.rawValue, $1.personName) }
+        return Array(items.sorted { ($0.due, $0.kind.rawValue, $0.personName) < ($1.due, $1.kind.rawValue, $1.personName) }.prefix(limit + 1))
     }
 }

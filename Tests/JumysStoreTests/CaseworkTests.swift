@@ -277,6 +277,11 @@ extension TestClock {
             let july = try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-07-07")!)
             #expect(july.contains { $0.kind == .monitoring && $0.due == CivilDate(iso: "2021-07-07") })
             #expect(july.contains { $0.kind == .obligation && $0.due == CivilDate(iso: "2021-06-07") }) // 6 June is a Sunday
+            // A shorter list is the full list's beginning, whichever kinds it reads first, and one more.
+            for n in 1...3 {
+                let short = try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-07-07")!, limit: n)
+                #expect(short == Array(july.prefix(n + 1)))
+            }
             // The list reads the due dates kept on the contract and its obligations (`WorklistDueDates`); each change
             // moves them. A visit moves the monitoring's date:
             let contractID = try #require(july.first { $0.kind == .monitoring }?.contractID)
@@ -310,9 +315,11 @@ extension TestClock {
                 let person = try await f.register(iin(1995, 5, 5, .male, n))
                 apps.append(try await f.cases.createApplication(person: person, measure: .training, submittedOn: CivilDate(iso: day)!, env: f.env, by: f.caseworker))
             }
+            // Two asked for: the two earliest, and the third to say there is more.
             let two = try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-06-30")!, limit: 2)
-            #expect(two.map(\.applicationID) == [apps[2], apps[1]])
+            #expect(two.map(\.applicationID) == [apps[2], apps[1], apps[0]])
             #expect(two.map(\.due) == two.map(\.due).sorted())
+            #expect(try await f.cases.worklist(scope: f.caseworker.scope, through: CivilDate(iso: "2021-06-30")!, limit: 3).count == 3)
         }
     }
 }
