@@ -31,6 +31,8 @@ public enum ApplicationState: String, Sendable, Codable, CaseIterable {
     case submitted, underReview = "under_review", included, refused, contractSigned = "contract_signed", active, completed, terminated
 
     public var isFinal: Bool { self == .refused || self == .completed || self == .terminated }
+    /// The social contract runs: signed, or the participation active.
+    public var isRunning: Bool { self == .contractSigned || self == .active }
 }
 
 /// The actions that move an application from one state to the next.

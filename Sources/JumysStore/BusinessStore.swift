@@ -261,7 +261,6 @@ public struct BusinessStore: Sendable {
     }
 
     static let decided: Set<ApplicationState> = [.included, .refused, .contractSigned, .active, .completed, .terminated]
-    static let running: Set<ApplicationState> = [.contractSigned, .active]
 
     /// The date the written notification of the decision was sent (C3).
     public func recordNotification(application id: Int, sentOn: CivilDate, by user: UserContext) async throws {
@@ -280,7 +279,7 @@ public struct BusinessStore: Sendable {
         let limit = starts.adding(months: Int(maxMonths.value.wholeValue ?? 1))
         try await step(id, by: user, name: "training_scheduled", on: min(starts, store.today()), args: ["starts": starts.iso, "ends": ends.iso], check: { b, a in
             var e: [FieldError] = []
-            if !Self.running.contains(a.stateValue) { e.append(FieldError("starts_on", "contract_not_running")) }
+            if !a.stateValue.isRunning { e.append(FieldError("starts_on", "contract_not_running")) }
             if ends < starts { e.append(FieldError("ends_on", "end_before_start")) }
             if ends > limit { e.append(FieldError("ends_on", "training_too_long", ["max": limit.iso])) }
             if b.training_completed_on != nil { e.append(FieldError("starts_on", "already_recorded")) }
@@ -322,7 +321,7 @@ public struct BusinessStore: Sendable {
         let text = summary.trimmingCharacters(in: .whitespacesAndNewlines)
         try await step(id, by: user, name: "plan_submitted", on: on, args: ["on": on.iso], check: { b, a in
             var e: [FieldError] = []
-            if !Self.running.contains(a.stateValue) { e.append(FieldError("plan_summary", "contract_not_running")) }
+            if !a.stateValue.isRunning { e.append(FieldError("plan_summary", "contract_not_running")) }
             if text.isEmpty || text.count > 4000 { e.append(FieldError("plan_summary", "required")) }
             if b.plan_submitted_on != nil { e.append(FieldError("plan_summary", "already_recorded")) }
             return e
@@ -340,7 +339,7 @@ public struct BusinessStore: Sendable {
         let text = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         if b.loan_decision != nil { errors.append(FieldError("loan_decision", "already_recorded")) }
         if b.plan_submitted_on == nil { errors.append(FieldError("loan_decision", "no_business_plan")) }
-        if !Self.running.contains(app.stateValue) { errors.append(FieldError("loan_decision", "contract_not_running")) }
+        if !app.stateValue.isRunning { errors.append(FieldError("loan_decision", "contract_not_running")) }
         if on > store.today() { errors.append(FieldError("loan_decided_on", "date_future")) }
         var steps: [ExplanationStep] = []
         if approved {
@@ -373,7 +372,7 @@ public struct BusinessStore: Sendable {
         let next = rules.calendar.monthTerm(months: Int(interval.value.wholeValue ?? 2), from: from).due
         try await step(id, by: user, name: "support_started", on: min(from, store.today()), args: ["from": from.iso, "to": to.iso, "next_visit": next.iso], check: { b, a in
             var e: [FieldError] = []
-            if !Self.running.contains(a.stateValue) { e.append(FieldError("support_from", "contract_not_running")) }
+            if !a.stateValue.isRunning { e.append(FieldError("support_from", "contract_not_running")) }
             if to <= from { e.append(FieldError("support_to", "end_before_start")) }
             if to > limit { e.append(FieldError("support_to", "support_too_long", ["max": limit.iso])) }
             if b.support_from != nil { e.append(FieldError("support_from", "already_recorded")) }

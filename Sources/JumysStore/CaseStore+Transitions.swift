@@ -260,13 +260,13 @@ extension CaseStore {
         var errors: [FieldError] = []
         if d.isEmpty || d.count > 2000 { errors.append(FieldError("description", "note_required")) }
         if occurredOn > today() { errors.append(FieldError("occurred_on", "date_future")) }
-        if ![.contractSigned, .active].contains(app.stateValue) { errors.append(FieldError("description", "contract_not_running")) }
+        if !app.stateValue.isRunning { errors.append(FieldError("description", "contract_not_running")) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         let facts = try await self.facts(person, on: occurredOn)
         let rules = env.context(on: occurredOn)
         let suspended: Bool = try await store.write(as: user.actor) { ctx in
             guard let app = try await self.application(c.application_id, scope: user.scope, on: ctx.sql, forUpdate: true),
-                  [.contractSigned, .active].contains(app.stateValue) else { throw FieldErrors(errors: [FieldError("description", "contract_not_running")]) }
+                  app.stateValue.isRunning else { throw FieldErrors(errors: [FieldError("description", "contract_not_running")]) }
             let wasSuspended = try await Self.suspendedSince(ctx, person.id) != nil
             try await ctx.sql.insert(into: "contract_breaches").columns("contract_id", "party", "occurred_on", "description", "sanction")
                 .values(SQLBind(contractID), SQLBind(party.rawValue), SQLBind(occurredOn.iso), SQLBind(d), SQLBind(sanction.rawValue)).run()
@@ -297,7 +297,7 @@ extension CaseStore {
     /// date while it is unfulfilled and its contract's monitoring runs, else NULL, with the contract's region and
     /// district. For one application's contract, one contract, or (neither given) every row.
     static func refreshWorklistDates(_ sql: any SQLDatabase, application: Int? = nil, contract: Int? = nil) async throws {
-        var contracts: SQLQueryString = "UPDATE contracts SET monitoring_due = CASE WHEN (SELECT a.state FROM applications a WHERE a.id = contracts.application_id) IN (\(literals: [ApplicationState.contractSigned, .active].map(\.rawValue), joinedBy: ", ")) THEN next_monitoring ELSE NULL END"
+        var contracts: SQLQueryString = "UPDATE contracts SET monitoring_due = CASE WHEN (SELECT a.state FROM applications a WHERE a.id = contracts.application_id) IN (\(literals: ApplicationState.allCases.filter(\.isRunning).map(\.rawValue), joinedBy: ", ")) THEN next_monitoring ELSE NULL END"
         var obligations: SQLQueryString = """
             UPDATE contract_obligations SET region_iso = (SELECT c.region_iso FROM contracts c WHERE c.id = contract_obligations.contract_id), \
             district_id = (SELECT c.district_id FROM contracts c WHERE c.id = contract_obligations.contract_id), \

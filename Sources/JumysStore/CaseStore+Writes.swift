@@ -247,7 +247,7 @@ extension CaseStore {
         let t = text.trimmingCharacters(in: .whitespaces)
         var errors: [FieldError] = []
         if t.isEmpty || t.count > 500 { errors.append(FieldError("obligation_text", "note_required")) }
-        if ![.contractSigned, .active].contains(a.stateValue) { errors.append(FieldError("obligation_text", "contract_not_running")) }
+        if !a.stateValue.isRunning { errors.append(FieldError("obligation_text", "contract_not_running")) }
         guard errors.isEmpty else { throw FieldErrors(errors: errors) }
         try await store.write(as: user.actor) { ctx in
             try await ctx.sql.insert(into: "contract_obligations").columns("contract_id", "party", "text", "due_on")

@@ -198,7 +198,7 @@ public struct NationalSeed: Sendable {
                 guard [.contractSigned, .active, .completed, .terminated].contains(state) else { continue }
                 let nextMonitoring = startsOn.adding(months: 1).iso
                 // The worklist's due date while the application runs (`WorklistDueDates`).
-                let monitoringDue: String? = [.contractSigned, .active].contains(state) ? nextMonitoring : nil
+                let monitoringDue: String? = state.isRunning ? nextMonitoring : nil
                 t.contracts.append([id("contracts"), app, pid, region, d.id, "SC-\(app)", signed.iso, startsOn.iso, endsOn.iso, nextMonitoring, monitoringDue])
                 guard [.active, .completed, .terminated].contains(state) else { continue }
                 switch measure {

@@ -362,7 +362,7 @@ public struct RelocationStore: Sendable {
         var familySize = 1
         var republican = Money.zero, excess = Money.zero
         if d.kind == DwellingKind.youthHostelRoom.rawValue {
-            let running = try await cases.applications(of: personID).contains { [.contractSigned, .active].contains($0.stateValue) }
+            let running = try await cases.applications(of: personID).contains { $0.stateValue.isRunning }
             struct P: Decodable { let id: Int }
             let working = try await store.sql.select().column("id").from("placements").where("person_id", .equal, SQLBind(personID)).where("starts_on", .lessThanOrEqual, SQLBind(on.iso))
                 .where(group: { $0.where("ends_on", .is, SQLLiteral.null).orWhere("ends_on", .greaterThanOrEqual, SQLBind(on.iso)) }).first(decoding: P.self) != nil

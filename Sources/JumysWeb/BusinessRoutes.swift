@@ -118,7 +118,7 @@ struct BusinessRoutes: RouteCollection {
         let visits = try await store.visits(of: id)
         let canAct = user.canWrite && user.doesCasework
         let open = [ApplicationState.submitted, .underReview].contains(a.stateValue)
-        let running = [ApplicationState.contractSigned, .active].contains(a.stateValue)
+        let running = a.stateValue.isRunning
         let decided = a.decided_on != nil
         let bodies = BusinessStore.requiredBodies(b)
         func choices(_ body: ConclusionBody) -> [(String, String)] {
@@ -384,7 +384,7 @@ struct BusinessRoutes: RouteCollection {
         let r = item.request, b = item.business
         let app = try await CaseStore(store: req.jumys.store).application(b.application_id, scope: .national)
         let loanOpen = user.role == .lender && r.body == ConclusionBody.lender.rawValue && b.loan_decision == nil && b.plan_submitted_on != nil
-            && [ApplicationState.contractSigned, .active].contains(app?.stateValue ?? .submitted)
+            && (app?.stateValue.isRunning ?? false)
         return HTMLResponse.make(Layout.page(ctx, title: ctx.t("conclusion.request_title"),
             .p(.a(.href("/conclusions"), .text("← " + ctx.t("conclusion.inbox")))),
             Layout.errorSummary(ctx, errors),

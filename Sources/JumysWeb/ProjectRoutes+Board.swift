@@ -11,9 +11,9 @@ extension ProjectRoutes {
     typealias Tally = ProjectStore.Tally
 
     /// The board's groups named in the page's language and sorted by name.
-    static func named(_ summary: ProjectStore.BoardSummary, names: Names?) -> (groups: [(key: String, name: String, region: String?, district: Int?, tally: Tally)], total: Tally) {
+    static func named(_ summary: ProjectStore.BoardSummary, names: Names?) -> (groups: [(key: String, name: String, region: String, district: Int?, tally: Tally)], total: Tally) {
         let groups = summary.groups.map { g in
-            (key: g.key, name: names.map { g.district.map($0.district) ?? $0.region(g.region) } ?? g.key, region: Optional(g.region), district: g.district, tally: g.tally)
+            (key: g.key, name: names.map { g.district.map($0.district) ?? $0.region(g.region) } ?? g.key, region: g.region, district: g.district, tally: g.tally)
         }
         return (groups.sorted { $0.name < $1.name }, summary.total)
     }

@@ -305,7 +305,7 @@ enum CaseworkViews {
         let visits = try await cases.monitoring(of: id)
         let breaches = try await cases.breaches(of: id)
         let today = cases.today()
-        let running = [ApplicationState.contractSigned, .active].contains(a.stateValue) && user.canWrite
+        let running = a.stateValue.isRunning && user.canWrite
         return HTMLResponse.make(Layout.page(ctx, title: c.number,
             .p(.a(.href("/applications/\(a.id)"), .text("← " + ctx.t("application.title", ["measure": ctx.t("measure.\(a.measure)")])))),
             Layout.errorSummary(ctx, errors),
